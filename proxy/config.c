@@ -1,0 +1,670 @@
+/* config: parse an INI file into a snapshot and check it (see config.h).
+ *
+ * inih does the INI syntax; we feed it through a reader that counts lines,
+ * so every handler call knows the line of its key. Each key has one entry in
+ * a keyword table with its parse function; the function returns an error
+ * sentence or NULL, and the caller prefixes FILE:LINE. All problems are
+ * reported, not just the first. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <ini.h>
+#include <gnutls/crypto.h>
+#include <sofia-sip/su_string.h>
+
+#include "tls/creds.h"
+
+#define DEFAULT_TLS_PRIORITY                                                                   \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"          \
+	"-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:"             \
+	"%SERVER_PRECEDENCE"
+
+/* Bytes of random route secret made when the config gives none. */
+#define RANDOM_SECRET_BYTES 32
+
+struct parse_state {
+	struct config *cfg;
+	const char *dir;          /* directory relative paths resolve against */
+	unsigned line;            /* line of the key being handled */
+	unsigned section_line;    /* line of the current [section] header */
+	bool mid_line;            /* the reader stopped inside a long line */
+	char section[128];        /* current section, for new node/route entries */
+	unsigned errors;
+	/* the reader's source: a FILE or a string */
+	FILE *fp;
+	const char *text;
+};
+
+static void report(struct parse_state *ps, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void report(struct parse_state *ps, unsigned line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("%s:%u: %s", ps->cfg->file, line, msg);
+	ps->errors++;
+}
+
+/* ---- value parsers: NULL on success, else what is wrong ---- */
+
+typedef const char *(*value_parser)(struct parse_state *ps, const char *value, void *field);
+
+static const char *parse_string(struct parse_state *ps, const char *value, void *field)
+{
+	*(const char **)field = su_strdup(ps->cfg->home, value);
+	return NULL;
+}
+
+static const char *parse_fqdn(struct parse_state *ps, const char *value, void *field)
+{
+	if (!*value || strchr(value, ':') || strchr(value, ' '))
+		return "expected a host name";
+	*(const char **)field = su_strdup(ps->cfg->home, value);
+	return NULL;
+}
+
+static const char *parse_bool(struct parse_state *ps, const char *value, void *field)
+{
+	if (!strcasecmp(value, "yes") || !strcasecmp(value, "true") || !strcmp(value, "1"))
+		*(bool *)field = true;
+	else if (!strcasecmp(value, "no") || !strcasecmp(value, "false") || !strcmp(value, "0"))
+		*(bool *)field = false;
+	else
+		return "expected yes or no";
+	return NULL;
+}
+
+static const char *parse_size(struct parse_state *ps, const char *value, void *field)
+{
+	char *end;
+	unsigned long long v = strtoull(value, &end, 10);
+
+	/* 1 KiB .. 64 MiB: below, no real SIP message fits; above, one peer
+	 * could pin that much memory per connection. */
+	if (*value == '-' || *end || end == value || v < 1024 || v > 64ull << 20)
+		return "expected a size in bytes from 1024 to 67108864";
+	*(size_t *)field = (size_t)v;
+	return NULL;
+}
+
+static const char *parse_seconds(struct parse_state *ps, const char *value, void *field)
+{
+	char *end;
+	double v = strtod(value, &end);
+
+	if (*end || end == value || !(v > 0) || v > 86400 * 7)
+		return "expected a duration in seconds, more than 0 and at most a week";
+	*(double *)field = v;
+	return NULL;
+}
+
+static const char *parse_log_level(struct parse_state *ps, const char *value, void *field)
+{
+	return log_level_parse(value, field) < 0 ? "expected error, warn, info or debug" : NULL;
+}
+
+static const char *parse_transport(struct parse_state *ps, const char *value, void *field)
+{
+	if (!strcasecmp(value, "tcp"))
+		*(enum transport *)field = TRANSPORT_TCP;
+	else if (!strcasecmp(value, "tls"))
+		*(enum transport *)field = TRANSPORT_TLS;
+	else
+		return "expected tcp or tls";
+	return NULL;
+}
+
+static const char *parse_role(struct parse_state *ps, const char *value, void *field)
+{
+	if (!strcasecmp(value, "routing"))
+		*(enum node_role *)field = NODE_ROUTING;
+	else if (!strcasecmp(value, "member"))
+		*(enum node_role *)field = NODE_MEMBER;
+	else
+		return "expected routing or member";
+	return NULL;
+}
+
+static const char *parse_port(struct parse_state *ps, const char *value, void *field)
+{
+	char *end;
+	unsigned long v = strtoul(value, &end, 10);
+
+	if (*end || end == value || v == 0 || v > 65535)
+		return "expected a port from 1 to 65535";
+	*(uint16_t *)field = (uint16_t)v;
+	return NULL;
+}
+
+static const char *parse_hostport_value(struct parse_state *ps, const char *value, void *field)
+{
+	if (!*value)
+		return NULL; /* empty: keep the default */
+	return hostport_parse(ps->cfg->home, value, field) < 0 ? "expected host:port" : NULL;
+}
+
+static bool is_ip_literal(const char *s)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+static const char *parse_ip(struct parse_state *ps, const char *value, void *field)
+{
+	if (!*value)
+		return NULL;
+	if (!is_ip_literal(value))
+		return "expected an IPv4 or IPv6 address";
+	*(const char **)field = su_strdup(ps->cfg->home, value);
+	return NULL;
+}
+
+static const char *parse_file(struct parse_state *ps, const char *value, void *field)
+{
+	struct config_file *f = field;
+
+	f->line = ps->line;
+	if (!*value) {
+		f->path = NULL;
+		return NULL;
+	}
+	f->path = value[0] == '/' ? su_strdup(ps->cfg->home, value)
+				  : su_sprintf(ps->cfg->home, "%s/%s", ps->dir, value);
+	if (access(f->path, R_OK) < 0)
+		return su_sprintf(ps->cfg->home, "cannot read %s: %s", f->path, strerror(errno));
+	return NULL;
+}
+
+static const char *parse_priority(struct parse_state *ps, const char *value, void *field)
+{
+	struct config_tls *t = field;
+
+	t->priority = su_strdup(ps->cfg->home, value);
+	t->priority_line = ps->line;
+	return NULL;
+}
+
+/* ---- keyword table ---- */
+
+enum section_kind {
+	SEC_PROXY = 0,
+	SEC_EXTERNAL,
+	SEC_INTERNAL,
+	SEC_NODE,
+	SEC_ROUTE,
+};
+
+struct keyword {
+	enum section_kind section;
+	const char *name;
+	value_parser parse;
+	size_t offset; /* into struct config, config_node or config_route */
+};
+
+#define CFG(f) offsetof(struct config, f)
+#define NODE(f) offsetof(struct config_node, f)
+#define ROUTE(f) offsetof(struct config_route, f)
+
+static const struct keyword keywords[] = {
+	{ SEC_PROXY, "public_fqdn", parse_fqdn, CFG(public_fqdn) },
+	{ SEC_PROXY, "log_level", parse_log_level, CFG(log_level) },
+	{ SEC_PROXY, "trace", parse_bool, CFG(trace) },
+	{ SEC_PROXY, "max_message_size", parse_size, CFG(max_message_size) },
+	{ SEC_PROXY, "idle_timeout", parse_seconds, CFG(idle_timeout) },
+	{ SEC_PROXY, "handshake_timeout", parse_seconds, CFG(handshake_timeout) },
+	{ SEC_PROXY, "message_timeout", parse_seconds, CFG(message_timeout) },
+	{ SEC_PROXY, "transaction_timeout", parse_seconds, CFG(transaction_timeout) },
+	{ SEC_PROXY, "invite_timeout", parse_seconds, CFG(invite_timeout) },
+	{ SEC_PROXY, "drain_timeout", parse_seconds, CFG(drain_timeout) },
+	{ SEC_PROXY, "route_secret", parse_string, CFG(route_secret) },
+	{ SEC_EXTERNAL, "listen", parse_hostport_value, CFG(external_listen) },
+	{ SEC_EXTERNAL, "certificate", parse_file, CFG(external_tls.certificate) },
+	{ SEC_EXTERNAL, "key", parse_file, CFG(external_tls.key) },
+	{ SEC_EXTERNAL, "ca_bundle", parse_file, CFG(external_tls.ca_bundle) },
+	{ SEC_EXTERNAL, "client_certificate", parse_file, CFG(external_tls.client_certificate) },
+	{ SEC_EXTERNAL, "client_key", parse_file, CFG(external_tls.client_key) },
+	{ SEC_EXTERNAL, "tls_priority", parse_priority, CFG(external_tls) },
+	{ SEC_INTERNAL, "listen", parse_hostport_value, CFG(internal_listen) },
+	{ SEC_INTERNAL, "transport", parse_transport, CFG(internal_transport) },
+	{ SEC_INTERNAL, "advertise", parse_hostport_value, CFG(internal_advertise) },
+	{ SEC_INTERNAL, "certificate", parse_file, CFG(internal_tls.certificate) },
+	{ SEC_INTERNAL, "key", parse_file, CFG(internal_tls.key) },
+	{ SEC_INTERNAL, "ca_bundle", parse_file, CFG(internal_tls.ca_bundle) },
+	{ SEC_INTERNAL, "tls_priority", parse_priority, CFG(internal_tls) },
+	{ SEC_NODE, "address", parse_hostport_value, NODE(address) },
+	{ SEC_NODE, "transport", parse_transport, NODE(transport) },
+	{ SEC_NODE, "role", parse_role, NODE(role) },
+	{ SEC_ROUTE, "host", parse_fqdn, ROUTE(host.host) },
+	{ SEC_ROUTE, "port", parse_port, ROUTE(host.port) },
+	{ SEC_ROUTE, "address", parse_ip, ROUTE(address) },
+};
+
+/* "node NAME" -> SEC_NODE with *arg = NAME; -1 for an unknown section. */
+static int section_kind(const char *section, const char **arg)
+{
+	static const char *const fixed[] = { "proxy", "external", "internal" };
+
+	*arg = NULL;
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(section, fixed[i]))
+			return i;
+	if (!strncmp(section, "node ", 5) && section[5]) {
+		*arg = section + 5;
+		return SEC_NODE;
+	}
+	if (!strncmp(section, "route ", 6) && section[6]) {
+		*arg = section + 6;
+		return SEC_ROUTE;
+	}
+	return -1;
+}
+
+static void *grow(su_home_t *home, void *array, size_t n, size_t size)
+{
+	void *p = su_realloc(home, array, (n + 1) * size);
+
+	if (p)
+		memset((char *)p + n * size, 0, size);
+	return p;
+}
+
+/* First key of a [node]/[route] section: add its entry. */
+static const char *open_entry(struct parse_state *ps, int kind, const char *arg)
+{
+	struct config *c = ps->cfg;
+
+	if (kind == SEC_NODE) {
+		if (config_node_by_name(c, arg))
+			return "a [node] section of this name already exists";
+		c->nodes = grow(c->home, c->nodes, c->n_nodes, sizeof(*c->nodes));
+		struct config_node *n = &c->nodes[c->n_nodes++];
+
+		n->name = su_strdup(c->home, arg);
+		n->line = ps->section_line;
+		return NULL;
+	}
+	if (config_route_for(c, arg))
+		return "a [route] section for this domain already exists";
+	c->routes = grow(c->home, c->routes, c->n_routes, sizeof(*c->routes));
+	struct config_route *r = &c->routes[c->n_routes++];
+
+	r->domain = su_strdup(c->home, arg);
+	r->host.port = 5061;
+	r->line = ps->section_line;
+	return NULL;
+}
+
+static void *field_base(struct parse_state *ps, int kind)
+{
+	if (kind == SEC_NODE)
+		return &ps->cfg->nodes[ps->cfg->n_nodes - 1];
+	if (kind == SEC_ROUTE)
+		return &ps->cfg->routes[ps->cfg->n_routes - 1];
+	return ps->cfg;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *ps = user;
+	const char *arg, *err = NULL;
+	int kind = section_kind(section, &arg);
+
+	if (kind < 0) {
+		report(ps, ps->line, "unknown section [%s]", section);
+		return 1;
+	}
+	if (strcmp(section, ps->section) != 0) {
+		snprintf(ps->section, sizeof(ps->section), "%s", section);
+		if ((kind == SEC_NODE || kind == SEC_ROUTE) && (err = open_entry(ps, kind, arg))) {
+			report(ps, ps->section_line, "%s", err);
+			return 1;
+		}
+	}
+	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++) {
+		const struct keyword *k = &keywords[i];
+
+		if ((int)k->section != kind || strcmp(k->name, name) != 0)
+			continue;
+		err = k->parse(ps, value, (char *)field_base(ps, kind) + k->offset);
+		if (err)
+			report(ps, ps->line, "%s = %s: %s", name, value, err);
+		return 1;
+	}
+	report(ps, ps->line, "unknown key '%s' in [%s]", name, section);
+	return 1;
+}
+
+/* inih reads one line per call: count them, and note section headers. */
+static void note_line(struct parse_state *ps, const char *line)
+{
+	/* inih reads a line longer than its buffer in pieces: count it once. */
+	if (!ps->mid_line) {
+		ps->line++;
+		const char *p = line;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '[')
+			ps->section_line = ps->line;
+	}
+	size_t len = strlen(line);
+
+	ps->mid_line = len > 0 && line[len - 1] != '\n';
+}
+
+static char *read_file_line(char *buf, int size, void *user)
+{
+	struct parse_state *ps = user;
+	char *r = fgets(buf, size, ps->fp);
+
+	if (r)
+		note_line(ps, r);
+	return r;
+}
+
+static char *read_text_line(char *buf, int size, void *user)
+{
+	struct parse_state *ps = user;
+	const char *nl;
+	size_t len;
+
+	if (!*ps->text)
+		return NULL;
+	nl = strchr(ps->text, '\n');
+	len = nl ? (size_t)(nl - ps->text) + 1 : strlen(ps->text);
+	if (len > (size_t)size - 1)
+		len = (size_t)size - 1;
+	memcpy(buf, ps->text, len);
+	buf[len] = '\0';
+	ps->text += len;
+	note_line(ps, buf);
+	return buf;
+}
+
+/* ---- whole-snapshot checks, after every key is read ---- */
+
+static void set_defaults(struct config *c)
+{
+	c->log_level = LOG_LVL_INFO;
+	c->max_message_size = 1 << 20;
+	c->idle_timeout = 1800;
+	c->handshake_timeout = 10;
+	c->message_timeout = 30;
+	c->transaction_timeout = 32;
+	c->invite_timeout = 180;
+	c->drain_timeout = 5;
+	c->external_tls.priority = DEFAULT_TLS_PRIORITY;
+	c->internal_tls.priority = DEFAULT_TLS_PRIORITY;
+	c->internal_transport = TRANSPORT_TCP;
+}
+
+static void require_file(struct parse_state *ps, const struct config_file *f,
+			 const char *section, const char *key)
+{
+	if (!f->path)
+		report(ps, f->line ? f->line : ps->line, "[%s] needs '%s'", section, key);
+}
+
+/* Load one credentials set; a failure names the line of the culprit. */
+static struct tls_creds *load_creds(struct parse_state *ps, const struct config_tls *t,
+				    const struct config_file *cert, const struct config_file *key)
+{
+	struct tls_creds_spec spec = {
+		.certificate = cert->path,
+		.key = key->path,
+		.ca_bundle = t->ca_bundle.path,
+		.priority = t->priority,
+	};
+	const unsigned lines[] = {
+		[TLS_PART_CERTIFICATE] = cert->line,
+		[TLS_PART_KEY] = key->line,
+		[TLS_PART_CA_BUNDLE] = t->ca_bundle.line,
+		[TLS_PART_PRIORITY] = t->priority_line,
+	};
+	enum tls_creds_part part;
+	struct tls_creds *creds;
+	char err[512];
+
+	if (!cert->path || !key->path || !t->ca_bundle.path)
+		return NULL; /* already reported as missing or unreadable */
+	if (tls_creds_load(&spec, &creds, &part, err, sizeof(err)) < 0) {
+		report(ps, lines[part] ? lines[part] : ps->line, "%s", err);
+		return NULL;
+	}
+	return creds;
+}
+
+static void load_tls(struct parse_state *ps, struct config_tls *t, const char *section)
+{
+	const struct config_file *ccert = t->client_certificate.path ? &t->client_certificate
+								      : &t->certificate;
+	const struct config_file *ckey = t->client_key.path ? &t->client_key : &t->key;
+
+	require_file(ps, &t->certificate, section, "certificate");
+	require_file(ps, &t->key, section, "key");
+	require_file(ps, &t->ca_bundle, section, "ca_bundle");
+	if (!t->client_certificate.path != !t->client_key.path)
+		report(ps, t->client_certificate.line ? t->client_certificate.line
+						      : t->client_key.line,
+		       "[%s] client_certificate and client_key go together", section);
+	t->server = load_creds(ps, t, &t->certificate, &t->key);
+	if (ccert != &t->certificate)
+		t->client = load_creds(ps, t, ccert, ckey);
+	else
+		t->client = tls_creds_ref(t->server);
+}
+
+static void check_nodes(struct parse_state *ps)
+{
+	struct config *c = ps->cfg;
+	size_t routing = 0;
+	bool tls_nodes = false;
+
+	for (size_t i = 0; i < c->n_nodes; i++) {
+		struct config_node *n = &c->nodes[i];
+
+		if (!n->address.host)
+			report(ps, n->line, "[node %s] needs 'address'", n->name);
+		else if (!is_ip_literal(n->address.host))
+			report(ps, n->line, "[node %s] address must be an IP address", n->name);
+		routing += n->role == NODE_ROUTING;
+		tls_nodes |= n->transport == TRANSPORT_TLS;
+	}
+	if (routing != 1)
+		report(ps, ps->line, "exactly one [node] needs 'role = routing' (found %zu)", routing);
+	if (tls_nodes || c->internal_transport == TRANSPORT_TLS)
+		load_tls(ps, &c->internal_tls, "internal");
+}
+
+static void check_routes(struct parse_state *ps)
+{
+	struct config *c = ps->cfg;
+
+	for (size_t i = 0; i < c->n_routes; i++) {
+		struct config_route *r = &c->routes[i];
+
+		if (!r->host.host)
+			report(ps, r->line, "[route %s] needs 'host'", r->domain);
+		else if (!r->address && !is_ip_literal(r->host.host))
+			report(ps, r->line, "[route %s] needs 'address' (the IP to dial %s at)",
+			       r->domain, r->host.host);
+	}
+}
+
+static void make_route_secret(struct config *c)
+{
+	unsigned char raw[RANDOM_SECRET_BYTES];
+	char hex[2 * RANDOM_SECRET_BYTES + 1];
+
+	gnutls_rnd(GNUTLS_RND_KEY, raw, sizeof(raw));
+	for (size_t i = 0; i < sizeof(raw); i++)
+		sprintf(hex + 2 * i, "%02x", raw[i]);
+	c->route_secret = su_strdup(c->home, hex);
+}
+
+static void check_whole(struct parse_state *ps)
+{
+	struct config *c = ps->cfg;
+
+	/* Errors about what is missing point at the end of the file. */
+	if (!c->public_fqdn)
+		report(ps, ps->line, "[proxy] needs 'public_fqdn'");
+	if (!c->external_listen.host)
+		report(ps, ps->line, "[external] needs 'listen'");
+	if (!c->internal_listen.host)
+		report(ps, ps->line, "[internal] needs 'listen'");
+	if (!c->internal_advertise.host)
+		c->internal_advertise = c->internal_listen;
+	if (!c->route_secret || !*c->route_secret)
+		make_route_secret(c);
+	load_tls(ps, &c->external_tls, "external");
+	check_nodes(ps);
+	check_routes(ps);
+}
+
+/* ---- public ---- */
+
+static void release_creds(void *arg)
+{
+	struct config *c = arg;
+
+	tls_creds_unref(c->external_tls.server);
+	tls_creds_unref(c->external_tls.client);
+	tls_creds_unref(c->internal_tls.server);
+	tls_creds_unref(c->internal_tls.client);
+}
+
+static struct config *load(struct parse_state *ps, const char *name, ini_reader reader)
+{
+	struct config *c = su_home_new(sizeof(*c));
+	int r;
+
+	if (!c)
+		return NULL;
+	su_home_destructor(c->home, release_creds);
+	c->file = su_strdup(c->home, name);
+	set_defaults(c);
+	ps->cfg = c;
+	r = ini_parse_stream(reader, ps, on_key, ps);
+	if (r > 0)
+		report(ps, (unsigned)r, "syntax error (expected [section] or key = value)");
+	else if (r < 0)
+		report(ps, 0, "cannot read the file");
+	if (ps->errors == 0)
+		check_whole(ps);
+	if (ps->errors) {
+		su_home_unref(c->home);
+		return NULL;
+	}
+	return c;
+}
+
+struct config *config_load_file(const char *file)
+{
+	struct parse_state ps = { 0 };
+	char *slash;
+	struct config *c;
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", file);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	ps.dir = dir;
+	ps.fp = fopen(file, "r");
+	if (!ps.fp) {
+		log_error("%s:0: cannot open: %s", file, strerror(errno));
+		return NULL;
+	}
+	c = load(&ps, file, read_file_line);
+	fclose(ps.fp);
+	return c;
+}
+
+struct config *config_load_text(const char *name, const char *text)
+{
+	struct parse_state ps = { .dir = ".", .text = text };
+
+	return load(&ps, name, read_text_line);
+}
+
+struct config *config_ref(struct config *c)
+{
+	return su_home_ref(c->home) ? c : NULL;
+}
+
+void config_unref(struct config *c)
+{
+	if (c)
+		su_home_unref(c->home);
+}
+
+const struct config_node *config_routing_node(const struct config *c)
+{
+	for (size_t i = 0; i < c->n_nodes; i++)
+		if (c->nodes[i].role == NODE_ROUTING)
+			return &c->nodes[i];
+	return NULL;
+}
+
+const struct config_node *config_node_by_name(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_nodes; i++)
+		if (!strcmp(c->nodes[i].name, name))
+			return &c->nodes[i];
+	return NULL;
+}
+
+const struct config_route *config_route_for(const struct config *c, const char *domain)
+{
+	for (size_t i = 0; i < c->n_routes; i++)
+		if (!strcasecmp(c->routes[i].domain, domain))
+			return &c->routes[i];
+	return NULL;
+}
+
+int hostport_parse(su_home_t *home, const char *text, struct hostport *out)
+{
+	const char *colon;
+	char *end;
+	unsigned long port;
+	size_t hostlen;
+
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		colon = close + 1;
+		text++;
+		hostlen = (size_t)(close - text);
+	} else {
+		colon = strrchr(text, ':');
+		if (!colon || strchr(text, ':') != colon)
+			return -EINVAL;
+		hostlen = (size_t)(colon - text);
+	}
+	port = strtoul(colon + 1, &end, 10);
+	if (hostlen == 0 || *end || end == colon + 1 || port == 0 || port > 65535)
+		return -EINVAL;
+	out->host = su_strndup(home, text, hostlen);
+	out->port = (uint16_t)port;
+	return 0;
+}

@@ -1,0 +1,126 @@
+/* config: one immutable, refcounted snapshot of fedproxy's configuration.
+ *
+ * A snapshot is built from an INI file (or the compiled-in default), checked
+ * as a whole, and then only read. Reload builds a new one and swaps the
+ * current pointer; connections and transactions keep a reference to the
+ * snapshot they started with (config_ref / config_unref), so it is freed when
+ * the last of them is gone. A snapshot is a Sofia su_home: every string and
+ * table in it is allocated from it and goes with it. */
+#ifndef FEDPROXY_CONFIG_H
+#define FEDPROXY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sofia-sip/su_alloc.h>
+
+#include "log.h"
+
+struct tls_creds;
+
+enum transport {
+	TRANSPORT_TCP = 0,
+	TRANSPORT_TLS,
+};
+
+/* A host (name or IP literal) and port, as written in the config. */
+struct hostport {
+	const char *host; /* owned by the snapshot home */
+	uint16_t port;
+};
+
+/* A file named in the config, with the line that named it (for errors). */
+struct config_file {
+	const char *path; /* owned; resolved against the config's directory */
+	unsigned line;
+};
+
+/* TLS material of one side: what we present and what we trust. */
+struct config_tls {
+	struct config_file certificate;        /* chain PEM, leaf first */
+	struct config_file key;
+	struct config_file ca_bundle;
+	struct config_file client_certificate; /* optional, for dialling out */
+	struct config_file client_key;
+	const char *priority;                  /* GnuTLS priority string */
+	unsigned priority_line;
+	struct tls_creds *server;              /* refcounted: listener side */
+	struct tls_creds *client;              /* refcounted: dialling side */
+};
+
+enum node_role {
+	NODE_MEMBER = 0, /* an ordinary cluster node */
+	NODE_ROUTING,    /* the designated routing node: new inbound requests */
+};
+
+struct config_node {
+	const char *name;          /* owned */
+	struct hostport address;   /* where fedproxy reaches the node */
+	enum transport transport;
+	enum node_role role;
+	unsigned line;             /* of the [node NAME] section */
+};
+
+struct config_route {
+	const char *domain;        /* owned, lower case */
+	struct hostport host;      /* TLS server name and port */
+	const char *address;       /* owned: IP to dial instead of resolving, or NULL */
+	unsigned line;
+};
+
+struct config {
+	su_home_t home[1];         /* the snapshot's allocator and refcount */
+	const char *file;          /* owned: config file name for messages */
+
+	/* [proxy] */
+	const char *public_fqdn;
+	enum log_level log_level;
+	bool trace;
+	size_t max_message_size;
+	double idle_timeout;
+	double handshake_timeout;
+	double message_timeout;
+	double transaction_timeout;
+	double invite_timeout;
+	double drain_timeout;
+	const char *route_secret;  /* owned; never empty after loading */
+
+	/* [external] */
+	struct hostport external_listen;
+	struct config_tls external_tls;
+
+	/* [internal] */
+	struct hostport internal_listen;
+	enum transport internal_transport;
+	struct hostport internal_advertise;
+	struct config_tls internal_tls;
+
+	struct config_node *nodes; /* owned array */
+	size_t n_nodes;
+	struct config_route *routes; /* owned array */
+	size_t n_routes;
+};
+
+/* Build a snapshot from FILE. On any problem, log every one of them as
+ * "FILE:LINE: message" at error level and return NULL. With load_tls false,
+ * certificates are still read and checked but credentials are not kept. */
+struct config *config_load_file(const char *file);
+
+/* Same from text in memory (the compiled-in default); relative file names
+ * resolve against the current directory, and `name` stands for FILE. */
+struct config *config_load_text(const char *name, const char *text);
+
+struct config *config_ref(struct config *c);
+void config_unref(struct config *c);
+
+/* The node with the routing role (there is exactly one). */
+const struct config_node *config_routing_node(const struct config *c);
+const struct config_node *config_node_by_name(const struct config *c, const char *name);
+/* The static route for a domain (case-insensitive), or NULL. */
+const struct config_route *config_route_for(const struct config *c, const char *domain);
+
+/* Parse "host:port" or "[v6]:port" into out, allocating from home.
+ * 0 or -EINVAL. */
+int hostport_parse(su_home_t *home, const char *text, struct hostport *out);
+
+#endif

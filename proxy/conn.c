@@ -1,0 +1,635 @@
+/* conn: SIP stream connections on the libev loop (see conn.h).
+ *
+ * Event flow for one connection:
+ *   CONNECTING --writable, SO_ERROR 0--> HANDSHAKE (TLS) or OPEN (TCP)
+ *   HANDSHAKE  --ops.handshake() == 0--> OPEN
+ *   OPEN: readable -> ops.recv -> frame_feed -> handler.message per message;
+ *         writable -> flush the output buffer through ops.send.
+ * One timer per connection serves all deadlines: while connecting or
+ * handshaking it is the handshake timeout; while a message is half-read it
+ * is the message timeout; otherwise the idle timeout. */
+#include "conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <assert.h>
+#include <sofia-sip/htable.h>
+
+#include "frame.h"
+#include "log.h"
+#include "tcp.h"
+#include "tls/session.h"
+#include "tls/creds.h"
+
+/* Plaintext read chunk: one TLS record's worth. */
+#define READ_CHUNK 16384
+/* Reads per wake-up before yielding to other connections (fairness). */
+#define READS_PER_WAKEUP 16
+/* A peer that does not read what we send may pin at most this many times the
+ * message cap in our output buffer before we drop it. */
+#define OUTPUT_BACKLOG_FACTOR 4
+
+TAILQ_HEAD(conn_watch_list, conn_watch);
+
+struct conn {
+	ev_io io;
+	ev_timer timer;               /* handshake / message / idle deadline */
+	struct ev_loop *loop;         /* borrowed */
+	int fd;
+	uint64_t id;
+	unsigned refs;
+	enum conn_state state;
+	enum conn_side side;
+	enum transport transport;
+	bool outbound;
+	const struct conn_ops *ops;
+	void *transport_data;         /* owned by ops (e.g. the TLS session) */
+	struct config *cfg;           /* refcounted: snapshot at creation */
+	struct frame *frame;          /* owned */
+	char peer[INET6_ADDRSTRLEN + 8];
+	char peer_ip[INET6_ADDRSTRLEN];
+	uint16_t peer_port;
+	char *server_name;            /* owned: the host we dialled, or NULL */
+	char **peer_names;            /* owned: NULL-terminated cert names */
+	const char *fail_reason;      /* static string, or NULL */
+	char *out;                    /* owned output buffer */
+	size_t out_len, out_cap;
+	size_t out_inflight;          /* bytes the transport holds from out[0] */
+	ev_tstamp last_activity;
+	struct conn_watch_list watchers;
+	TAILQ_ENTRY(conn) link;       /* in all_conns */
+};
+
+TAILQ_HEAD(conn_list, conn);
+static struct conn_list all_conns = TAILQ_HEAD_INITIALIZER(all_conns);
+static unsigned n_conns;
+static uint64_t next_id = 1;
+static const struct conn_handler *handler;
+
+/* Connections by id, for the flow hints in our Record-Route entries. */
+HTABLE_DECLARE_WITH(conn_htable, ch, struct conn, size_t, uint64_t);
+#define CONN_HASH(c) ((c)->id)
+HTABLE_PROTOS_WITH(conn_htable, ch, struct conn, size_t, uint64_t);
+HTABLE_BODIES_WITH(conn_htable, ch, struct conn, CONN_HASH, size_t, uint64_t);
+static conn_htable_t by_id[1];
+static su_home_t table_home[1] = { SU_HOME_INIT(table_home) };
+
+static void io_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+void conn_set_handler(const struct conn_handler *h)
+{
+	handler = h;
+}
+
+static void set_nonblocking(int fd)
+{
+	int one = 1;
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static void note_peer(struct conn *c, const struct sockaddr *sa)
+{
+	const void *a;
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		a = &s6->sin6_addr;
+		c->peer_port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		a = &s4->sin_addr;
+		c->peer_port = ntohs(s4->sin_port);
+	}
+	inet_ntop(sa->sa_family, a, c->peer_ip, sizeof(c->peer_ip));
+	snprintf(c->peer, sizeof(c->peer), sa->sa_family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+		 c->peer_ip, c->peer_port);
+}
+
+static void arm_timer(struct conn *c, double seconds)
+{
+	ev_timer_stop(c->loop, &c->timer);
+	ev_timer_set(&c->timer, seconds, 0.);
+	ev_timer_start(c->loop, &c->timer);
+}
+
+/* The deadline that applies in the connection's present state. */
+static void rearm_deadline(struct conn *c)
+{
+	if (c->state != CONN_OPEN)
+		arm_timer(c, c->cfg->handshake_timeout);
+	else if (frame_in_message(c->frame))
+		arm_timer(c, c->cfg->message_timeout);
+	else
+		arm_timer(c, c->cfg->idle_timeout);
+}
+
+static void set_io(struct conn *c, int events)
+{
+	if (c->io.events == events && ev_is_active(&c->io))
+		return;
+	ev_io_stop(c->loop, &c->io);
+	ev_io_set(&c->io, c->fd, events);
+	ev_io_start(c->loop, &c->io);
+}
+
+static struct conn *conn_new(struct ev_loop *loop, int fd, enum conn_side side,
+			     enum transport transport, struct config *cfg)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->frame = frame_new(cfg->max_message_size);
+	if (!c->frame || (conn_htable_is_full(by_id) && conn_htable_resize(table_home, by_id, 0) < 0)) {
+		frame_free(c->frame);
+		free(c);
+		return NULL;
+	}
+	c->loop = loop;
+	c->fd = fd;
+	c->id = next_id++;
+	c->refs = 1; /* the registry's, dropped by conn_close() */
+	c->side = side;
+	c->transport = transport;
+	c->cfg = config_ref(cfg);
+	c->ops = transport == TRANSPORT_TLS ? &tls_conn_ops : &tcp_conn_ops;
+	c->last_activity = ev_now(loop);
+	TAILQ_INIT(&c->watchers);
+	ev_io_init(&c->io, io_cb, fd, EV_READ);
+	ev_timer_init(&c->timer, timer_cb, 0., 0.);
+	TAILQ_INSERT_TAIL(&all_conns, c, link);
+	n_conns++;
+	conn_htable_append(by_id, c);
+	return c;
+}
+
+static struct tls_creds *creds_for(const struct conn *c)
+{
+	const struct config_tls *t = c->side == SIDE_EXTERNAL ? &c->cfg->external_tls
+							      : &c->cfg->internal_tls;
+
+	return c->outbound ? t->client : t->server;
+}
+
+/* Start the transport: TLS sessions need their handshake first. */
+static int start_transport(struct conn *c)
+{
+	if (c->transport == TRANSPORT_TCP) {
+		c->state = CONN_OPEN;
+		return 0;
+	}
+	c->state = CONN_HANDSHAKE;
+	return tls_session_attach(c, creds_for(c), c->outbound, c->server_name);
+}
+
+struct conn *conn_accept(struct ev_loop *loop, int fd, const struct sockaddr *peer,
+			 socklen_t peerlen, enum conn_side side, enum transport transport,
+			 struct config *cfg)
+{
+	struct conn *c;
+
+	set_nonblocking(fd);
+	c = conn_new(loop, fd, side, transport, cfg);
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	note_peer(c, peer);
+	if (start_transport(c) < 0) {
+		conn_close(c, "transport setup failed");
+		return NULL;
+	}
+	log_debug("conn %llu: accepted %s from %s (%s)", (unsigned long long)c->id,
+		  c->ops->name, c->peer, side == SIDE_EXTERNAL ? "external" : "internal");
+	set_io(c, EV_READ);
+	rearm_deadline(c);
+	return c;
+}
+
+struct conn *conn_connect(struct ev_loop *loop, const char *ip, uint16_t port,
+			  const char *server_name, enum conn_side side,
+			  enum transport transport, struct config *cfg)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *s4 = (void *)&ss;
+	struct sockaddr_in6 *s6 = (void *)&ss;
+	socklen_t len;
+	struct conn *c;
+	int fd;
+
+	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		len = sizeof(*s6);
+	} else {
+		errno = EINVAL;
+		return NULL;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	set_nonblocking(fd);
+	c = conn_new(loop, fd, side, transport, cfg);
+	if (!c) {
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	c->outbound = true;
+	c->server_name = server_name ? strdup(server_name) : NULL;
+	note_peer(c, (struct sockaddr *)&ss);
+	c->state = CONN_CONNECTING;
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+		int err = errno;
+
+		conn_set_fail_reason(c, strerror(err));
+		conn_close(c, "connect failed");
+		errno = err;
+		return NULL;
+	}
+	log_debug("conn %llu: dialling %s %s (%s)", (unsigned long long)c->id, c->ops->name,
+		  c->peer, server_name ? server_name : "-");
+	set_io(c, EV_WRITE);
+	rearm_deadline(c);
+	return c;
+}
+
+static void notify_watchers(struct conn *c, enum conn_event ev)
+{
+	struct conn_watch *w, *next;
+
+	/* A watcher may detach itself (or others) while being told. */
+	for (w = TAILQ_FIRST(&c->watchers); w; w = next) {
+		next = TAILQ_NEXT(w, link);
+		if (ev == CONN_EV_CLOSED) {
+			TAILQ_REMOVE(&c->watchers, w, link);
+			w->conn = NULL;
+		}
+		w->notify(w, c, ev);
+	}
+}
+
+static void grow_output(struct conn *c, size_t need)
+{
+	size_t cap = c->out_cap ? c->out_cap : 4096;
+
+	while (cap < need)
+		cap *= 2;
+	if (cap != c->out_cap) {
+		char *p = realloc(c->out, cap);
+
+		if (!p)
+			return;
+		c->out = p;
+		c->out_cap = cap;
+	}
+}
+
+/* Push queued output through the transport until it would block. */
+static int flush_output(struct conn *c)
+{
+	while (c->out_len > 0) {
+		ssize_t n = c->ops->send(c, c->out, c->out_len);
+
+		if (n == -EAGAIN)
+			return -EAGAIN;
+		if (n < 0) {
+			conn_set_fail_reason(c, "send failed");
+			return (int)n;
+		}
+		memmove(c->out, c->out + n, c->out_len - (size_t)n);
+		c->out_len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void update_io(struct conn *c)
+{
+	int events = EV_READ;
+
+	if (c->state == CONN_CONNECTING)
+		events = EV_WRITE;
+	else if (c->state == CONN_HANDSHAKE)
+		events = c->ops->want_write(c) ? EV_WRITE : EV_READ;
+	else if (c->out_len > 0)
+		events |= EV_WRITE;
+	set_io(c, events);
+}
+
+int conn_send(struct conn *c, const char *data, size_t len)
+{
+	if (c->state == CONN_CLOSED)
+		return -EPIPE;
+	if (c->out_len + len > OUTPUT_BACKLOG_FACTOR * c->cfg->max_message_size) {
+		conn_close(c, "output backlog over limit (peer not reading)");
+		return -ENOBUFS;
+	}
+	grow_output(c, c->out_len + len);
+	if (c->out_cap < c->out_len + len) {
+		conn_close(c, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(c->out + c->out_len, data, len);
+	c->out_len += len;
+	if (c->state == CONN_OPEN) {
+		c->last_activity = ev_now(c->loop);
+		if (flush_output(c) < 0 && c->fail_reason) {
+			conn_close(c, c->fail_reason);
+			return -EPIPE;
+		}
+		update_io(c);
+	}
+	return 0;
+}
+
+static void become_open(struct conn *c)
+{
+	c->state = CONN_OPEN;
+	log_debug("conn %llu: open %s %s", (unsigned long long)c->id, c->ops->name, c->peer);
+	notify_watchers(c, CONN_EV_OPEN);
+	if (c->state == CONN_OPEN && flush_output(c) < 0 && c->fail_reason)
+		conn_close(c, c->fail_reason);
+}
+
+static void on_connected(struct conn *c)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err) {
+		conn_set_fail_reason(c, strerror(err));
+		conn_close(c, "connect failed");
+		return;
+	}
+	if (start_transport(c) < 0) {
+		conn_close(c, "transport setup failed");
+		return;
+	}
+	if (c->state == CONN_OPEN)
+		become_open(c);
+}
+
+static void on_handshake(struct conn *c)
+{
+	int r = c->ops->handshake(c);
+
+	if (r == -EAGAIN)
+		return;
+	if (r < 0) {
+		conn_close(c, "TLS handshake failed");
+		return;
+	}
+	become_open(c);
+}
+
+static void dispatch_frames(struct conn *c)
+{
+	static const char pong[] = "\r\n";
+	enum frame_event ev;
+	msg_t *msg;
+
+	while (c->state == CONN_OPEN && (ev = frame_next(c->frame, &msg)) != FRAME_NEED_MORE) {
+		switch (ev) {
+		case FRAME_MESSAGE:
+			handler->message(c, msg);
+			break;
+		case FRAME_PING:
+			conn_send(c, pong, sizeof(pong) - 1);
+			break;
+		case FRAME_TOO_LARGE:
+			handler->stream_error(c, msg, 413, "Message Too Large");
+			conn_close(c, "message over max_message_size");
+			break;
+		default:
+			handler->stream_error(c, msg, 400, "Bad Message Framing");
+			conn_close(c, "framing lost");
+			break;
+		}
+	}
+}
+
+static void on_readable(struct conn *c)
+{
+	char buf[READ_CHUNK];
+
+	for (int i = 0; i < READS_PER_WAKEUP && c->state == CONN_OPEN; i++) {
+		ssize_t n = c->ops->recv(c, buf, sizeof(buf));
+
+		if (n == -EAGAIN)
+			return;
+		if (n == 0) {
+			conn_close(c, "closed by peer");
+			return;
+		}
+		if (n < 0) {
+			conn_close(c, conn_fail_reason(c) ? conn_fail_reason(c) : "read error");
+			return;
+		}
+		c->last_activity = ev_now(c->loop);
+		frame_feed(c->frame, buf, (size_t)n);
+		dispatch_frames(c);
+	}
+	/* Stopped for fairness: the session may hold decrypted bytes that the
+	 * socket will not wake us for. */
+	if (c->state == CONN_OPEN && c->ops->pending(c))
+		ev_feed_event(c->loop, &c->io, EV_READ);
+}
+
+static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = (struct conn *)((char *)w - offsetof(struct conn, io));
+
+	conn_ref(c); /* callbacks below may close it: free only after we return */
+	if (c->state == CONN_CONNECTING)
+		on_connected(c);
+	if (c->state == CONN_HANDSHAKE)
+		on_handshake(c);
+	if (c->state == CONN_OPEN && (revents & EV_WRITE) && flush_output(c) < 0 && c->fail_reason)
+		conn_close(c, c->fail_reason);
+	if (c->state == CONN_OPEN && (revents & EV_READ))
+		on_readable(c);
+	if (c->state != CONN_CLOSED) {
+		update_io(c);
+		rearm_deadline(c);
+	}
+	conn_unref(c);
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = (struct conn *)((char *)w - offsetof(struct conn, timer));
+
+	conn_ref(c);
+	if (c->state != CONN_OPEN)
+		conn_close(c, "handshake timeout");
+	else if (frame_in_message(c->frame))
+		conn_close(c, "incomplete message timeout");
+	else
+		conn_close(c, "idle timeout");
+	conn_unref(c);
+}
+
+void conn_close(struct conn *c, const char *why)
+{
+	if (c->state == CONN_CLOSED)
+		return;
+	bool was_open = c->state == CONN_OPEN;
+
+	if (was_open)
+		log_debug("conn %llu: closing %s: %s", (unsigned long long)c->id, c->peer, why);
+	else
+		log_warn("conn %llu: %s %s %s failed: %s%s%s", (unsigned long long)c->id,
+			 c->outbound ? "to" : "from", c->peer, c->ops->name, why,
+			 c->fail_reason ? ": " : "", c->fail_reason ? c->fail_reason : "");
+	c->state = CONN_CLOSED;
+	ev_io_stop(c->loop, &c->io);
+	ev_timer_stop(c->loop, &c->timer);
+	if (c->transport_data)
+		c->ops->release(c);
+	close(c->fd);
+	c->fd = -1;
+	TAILQ_REMOVE(&all_conns, c, link);
+	n_conns--;
+	conn_htable_remove(by_id, c);
+	notify_watchers(c, CONN_EV_CLOSED);
+	conn_unref(c); /* the registry's reference */
+}
+
+struct conn *conn_ref(struct conn *c)
+{
+	c->refs++;
+	return c;
+}
+
+void conn_unref(struct conn *c)
+{
+	if (!c || --c->refs > 0)
+		return;
+	frame_free(c->frame);
+	config_unref(c->cfg);
+	if (c->peer_names) {
+		for (char **p = c->peer_names; *p; p++)
+			free(*p);
+		free(c->peer_names);
+	}
+	free(c->server_name);
+	free(c->out);
+	free(c);
+}
+
+void conn_watch(struct conn *c, struct conn_watch *w)
+{
+	w->conn = c;
+	TAILQ_INSERT_TAIL(&c->watchers, w, link);
+}
+
+void conn_unwatch(struct conn_watch *w)
+{
+	if (!w->conn)
+		return;
+	TAILQ_REMOVE(&w->conn->watchers, w, link);
+	w->conn = NULL;
+}
+
+struct conn *conn_by_id(uint64_t id)
+{
+	struct conn **slot;
+
+	for (slot = conn_htable_hash(by_id, id); *slot; slot = conn_htable_next(by_id, slot))
+		if ((*slot)->id == id)
+			return *slot;
+	return NULL;
+}
+
+static bool same_name(const char *a, const char *b)
+{
+	return a && b && strcasecmp(a, b) == 0;
+}
+
+struct conn *conn_find_outbound(enum conn_side side, enum transport transport,
+				const char *ip, uint16_t port, const char *server_name)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &all_conns, link) {
+		if (c->outbound && c->side == side && c->transport == transport &&
+		    c->peer_port == port && strcmp(c->peer_ip, ip) == 0 &&
+		    (transport == TRANSPORT_TCP || same_name(c->server_name, server_name)))
+			return c;
+	}
+	return NULL;
+}
+
+struct conn *conn_find_by_peer_name(const char *host)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &all_conns, link) {
+		if (c->side != SIDE_EXTERNAL || c->state != CONN_OPEN || !c->peer_names)
+			continue;
+		for (char **p = c->peer_names; *p; p++)
+			if (same_name(*p, host))
+				return c;
+	}
+	return NULL;
+}
+
+void conn_close_all(const char *why)
+{
+	while (!TAILQ_EMPTY(&all_conns))
+		conn_close(TAILQ_FIRST(&all_conns), why);
+}
+
+unsigned conn_count(void)
+{
+	return n_conns;
+}
+
+uint64_t conn_id(const struct conn *c) { return c->id; }
+enum conn_side conn_side(const struct conn *c) { return c->side; }
+enum conn_state conn_state(const struct conn *c) { return c->state; }
+enum transport conn_transport(const struct conn *c) { return c->transport; }
+bool conn_is_outbound(const struct conn *c) { return c->outbound; }
+const char *conn_peer(const struct conn *c) { return c->peer; }
+const char *conn_peer_ip(const struct conn *c) { return c->peer_ip; }
+uint16_t conn_peer_port(const struct conn *c) { return c->peer_port; }
+struct config *conn_config(const struct conn *c) { return c->cfg; }
+int conn_fd(const struct conn *c) { return c->fd; }
+void *conn_transport_data(const struct conn *c) { return c->transport_data; }
+void conn_set_transport_data(struct conn *c, void *data) { c->transport_data = data; }
+const char *conn_server_name(const struct conn *c) { return c->server_name; }
+const char *conn_fail_reason(const struct conn *c) { return c->fail_reason; }
+
+const char *const *conn_peer_names(const struct conn *c)
+{
+	return (const char *const *)c->peer_names;
+}
+
+void conn_set_peer_names(struct conn *c, char **names)
+{
+	c->peer_names = names;
+}
+
+void conn_set_fail_reason(struct conn *c, const char *why)
+{
+	c->fail_reason = why;
+}

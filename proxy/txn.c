@@ -1,0 +1,430 @@
+/* txn: proxy transactions (see txn.h for the state machine). */
+#include "txn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <assert.h>
+#include <sofia-sip/htable.h>
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_util.h>
+
+#include "log.h"
+#include "sipmsg.h"
+
+/* Hop-by-hop requests we build (CANCEL, ACK) start afresh. */
+#define MAX_FORWARDS_FRESH "70"
+
+enum txn_state {
+	TXN_TRYING = 0, /* forwarded (or about to be), no response yet */
+	TXN_PROCEEDING, /* a provisional response came back */
+	TXN_COMPLETED,  /* final non-2xx sent upstream (INVITE: awaiting ACK) */
+	TXN_ACCEPTED,   /* INVITE 2xx sent upstream: relay retransmitted 2xx */
+	TXN_TERMINATED, /* done, being freed */
+};
+
+struct txn {
+	enum txn_state state;
+	bool invite;
+	bool cancel_pending;         /* CANCEL asked before any provisional */
+	bool cancel_sent;
+	int final_status;            /* sent upstream, 0 before */
+	ev_timer timer;              /* B/F, C, H or L by state */
+	msg_t *request;              /* owned: the request as received */
+	struct conn *in;             /* refcounted: where responses go */
+	struct config *cfg;          /* refcounted: snapshot it started with */
+	char *server_key;            /* owned */
+	unsigned long server_hash;
+	msg_t *forwarded;            /* owned: the request as we sent it */
+	struct conn_watch out;       /* the connection it went out on */
+	char *branch;                /* owned: our Via branch */
+	unsigned long client_hash;
+	char *next_hop;              /* owned, for the log */
+	ev_tstamp started;
+};
+
+HTABLE_DECLARE_WITH(txn_table, tt, struct txn, size_t, unsigned long);
+#define SERVER_HASH(t) ((t)->server_hash)
+#define CLIENT_HASH(t) ((t)->client_hash)
+HTABLE_PROTOS_WITH(txn_table, tt, struct txn, size_t, unsigned long);
+HTABLE_BODIES_WITH(txn_table, tt, struct txn, SERVER_HASH, size_t, unsigned long);
+/* A second table type over the same entries, hashed by our branch. */
+HTABLE_DECLARE_WITH(txn_ctable, ct, struct txn, size_t, unsigned long);
+HTABLE_PROTOS_WITH(txn_ctable, ct, struct txn, size_t, unsigned long);
+HTABLE_BODIES_WITH(txn_ctable, ct, struct txn, CLIENT_HASH, size_t, unsigned long);
+
+static struct ev_loop *loop;
+static txn_table_t servers[1];
+static txn_ctable_t clients[1];
+static su_home_t home[1] = { SU_HOME_INIT(home) };
+static unsigned n_txns;
+
+static void timer_cb(struct ev_loop *l, ev_timer *w, int revents);
+static void out_notify(struct conn_watch *w, struct conn *c, enum conn_event ev);
+
+void txn_init(struct ev_loop *l)
+{
+	loop = l;
+}
+
+unsigned txn_count(void)
+{
+	return n_txns;
+}
+
+static const char *canonical_method(const char *method)
+{
+	return strcmp(method, "ACK") == 0 ? "INVITE" : method;
+}
+
+static char *server_key(const sip_t *sip, const char *method)
+{
+	const sip_via_t *v = sip->sip_via;
+	char *key;
+
+	if (asprintf(&key, "%s|%s:%s|%s", v->v_branch, v->v_host, v->v_port ? v->v_port : "",
+		     canonical_method(method)) < 0)
+		return NULL;
+	return key;
+}
+
+struct txn *txn_find_server(const sip_t *sip, const char *method)
+{
+	char *key = server_key(sip, method);
+	struct txn *found = NULL;
+
+	if (!key || !servers->tt_table) {
+		free(key);
+		return NULL;
+	}
+	unsigned long h = msg_hash_string(key);
+
+	for (struct txn **p = txn_table_hash(servers, h); *p; p = txn_table_next(servers, p)) {
+		if ((*p)->server_hash == h && strcmp((*p)->server_key, key) == 0) {
+			found = *p;
+			break;
+		}
+	}
+	free(key);
+	return found;
+}
+
+static struct txn *find_client(const char *branch)
+{
+	unsigned long h;
+
+	if (!branch || !clients->ct_table)
+		return NULL;
+	h = msg_hash_string(branch);
+	for (struct txn **p = txn_ctable_hash(clients, h); *p; p = txn_ctable_next(clients, p))
+		if ((*p)->client_hash == h && strcmp((*p)->branch, branch) == 0)
+			return *p;
+	return NULL;
+}
+
+struct txn *txn_create(struct conn *in, msg_t *msg, struct config *cfg)
+{
+	sip_t *sip = sip_object(msg);
+	struct txn *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->server_key = server_key(sip, sip->sip_request->rq_method_name);
+	if (!t->server_key ||
+	    (txn_table_is_full(servers) && txn_table_resize(home, servers, 0) < 0)) {
+		free(t->server_key);
+		free(t);
+		return NULL;
+	}
+	t->server_hash = msg_hash_string(t->server_key);
+	t->request = msg;
+	t->in = conn_ref(in);
+	t->cfg = config_ref(cfg);
+	t->invite = sip->sip_request->rq_method == sip_method_invite;
+	t->out.notify = out_notify;
+	t->started = ev_now(loop);
+	ev_timer_init(&t->timer, timer_cb, 0., 0.);
+	txn_table_append(servers, t);
+	n_txns++;
+	return t;
+}
+
+static void destroy(struct txn *t)
+{
+	ev_timer_stop(loop, &t->timer);
+	txn_table_remove(servers, t);
+	if (t->branch)
+		txn_ctable_remove(clients, t);
+	conn_unwatch(&t->out);
+	conn_unref(t->in);
+	config_unref(t->cfg);
+	msg_destroy(t->request);
+	if (t->forwarded)
+		msg_destroy(t->forwarded);
+	free(t->server_key);
+	free(t->branch);
+	free(t->next_hop);
+	free(t);
+	n_txns--;
+}
+
+static void arm(struct txn *t, double seconds)
+{
+	ev_timer_stop(loop, &t->timer);
+	ev_timer_set(&t->timer, seconds, 0.);
+	ev_timer_start(loop, &t->timer);
+}
+
+static void log_outcome(const struct txn *t, int status)
+{
+	sip_t *sip = sip_object(t->request);
+
+	log_info("req out %s call-id=%s from=%s peer=%s next-hop=%s status=%d time=%.3fs",
+		 sip->sip_request->rq_method_name, sipmsg_call_id(sip), sipmsg_from_domain(sip),
+		 conn_peer(t->in), t->next_hop ? t->next_hop : "-", status,
+		 ev_now(loop) - t->started);
+}
+
+/* Send a response upstream on the connection the request came in on. */
+static void send_upstream(struct txn *t, msg_t *resp)
+{
+	if (conn_state(t->in) == CONN_CLOSED) {
+		log_warn("response for %s dropped: upstream connection %s is closed",
+			 sipmsg_call_id(sip_object(t->request)), conn_peer(t->in));
+		return;
+	}
+	if (t->cfg->trace)
+		sipmsg_trace("out to", t->in, resp);
+	sipmsg_send(t->in, resp);
+}
+
+/* After the final response went upstream: linger or end. */
+static void finish(struct txn *t, int status)
+{
+	t->final_status = status;
+	log_outcome(t, status);
+	if (!t->invite) {
+		t->state = TXN_TERMINATED;
+		destroy(t);
+		return;
+	}
+	/* Timer H (await ACK for a non-2xx) or Timer L (relay 2xx again). */
+	t->state = status >= 300 ? TXN_COMPLETED : TXN_ACCEPTED;
+	arm(t, t->cfg->transaction_timeout);
+}
+
+/* A hop-by-hop request (CANCEL or ACK) for our forwarded INVITE. */
+static msg_t *build_hop_request(struct txn *t, sip_method_t method, const char *name,
+				const sip_to_t *to)
+{
+	sip_t *fs = sip_object(t->forwarded);
+	msg_t *m = msg_create(sip_default_mclass(), 0);
+	sip_t *s = sip_object(m);
+	su_home_t *h = msg_home(m);
+
+	if (!m)
+		return NULL;
+	if (msg_header_insert(m, (msg_pub_t *)s,
+			      (msg_header_t *)sip_request_create(h, method, name,
+								 (url_string_t *)fs->sip_request->rq_url,
+								 NULL)) < 0 ||
+	    msg_header_insert(m, (msg_pub_t *)s, msg_header_dup_one(h, (msg_header_t *)fs->sip_via)) < 0 ||
+	    (fs->sip_route && sip_add_dup(m, s, (sip_header_t *)fs->sip_route) < 0) ||
+	    sip_add_dup(m, s, (sip_header_t *)fs->sip_from) < 0 ||
+	    sip_add_dup(m, s, (sip_header_t *)to) < 0 ||
+	    sip_add_dup(m, s, (sip_header_t *)fs->sip_call_id) < 0 ||
+	    msg_header_insert(m, (msg_pub_t *)s,
+			      (msg_header_t *)sip_cseq_create(h, fs->sip_cseq->cs_seq, method, name)) < 0 ||
+	    sipmsg_add_header(m, "Max-Forwards: " MAX_FORWARDS_FRESH) < 0 ||
+	    sip_complete_message(m) < 0) {
+		msg_destroy(m);
+		return NULL;
+	}
+	return m;
+}
+
+static void send_downstream_hop(struct txn *t, sip_method_t method, const char *name,
+				const sip_to_t *to)
+{
+	msg_t *m;
+
+	if (!t->out.conn)
+		return; /* the branch's connection is gone: nothing to tell */
+	m = build_hop_request(t, method, name, to);
+	if (!m)
+		return;
+	sipmsg_send(t->out.conn, m);
+	msg_destroy(m);
+}
+
+static void send_cancel(struct txn *t)
+{
+	if (t->cancel_sent || !t->forwarded)
+		return;
+	t->cancel_sent = true;
+	send_downstream_hop(t, sip_method_cancel, "CANCEL", sip_object(t->forwarded)->sip_to);
+}
+
+void txn_reply(struct txn *t, int status, const char *phrase, const char *const *extra)
+{
+	msg_t *resp;
+
+	if (t->final_status)
+		return; /* a final answer already went upstream */
+	resp = sipmsg_response(t->request, status, phrase);
+	for (; resp && extra && *extra; extra++)
+		sipmsg_add_header(resp, *extra);
+	if (resp) {
+		send_upstream(t, resp);
+		msg_destroy(resp);
+	}
+	if (status < 200)
+		return;
+	if (t->invite && t->state == TXN_PROCEEDING)
+		send_cancel(t);
+	finish(t, status);
+}
+
+void txn_forward(struct txn *t, msg_t *fwd, struct conn *out, const char *branch,
+		 const char *next_hop)
+{
+	if (txn_ctable_is_full(clients) && txn_ctable_resize(home, clients, 0) < 0) {
+		msg_destroy(fwd);
+		txn_reply(t, 500, "Out Of Memory", NULL);
+		return;
+	}
+	t->forwarded = fwd;
+	t->branch = strdup(branch);
+	t->client_hash = msg_hash_string(branch);
+	t->next_hop = strdup(next_hop);
+	txn_ctable_append(clients, t);
+	conn_watch(out, &t->out);
+	if (t->cfg->trace)
+		sipmsg_trace("out to", out, fwd);
+	/* Timer B (INVITE) or Timer F (others): 64*T1 for a final answer. */
+	arm(t, t->cfg->transaction_timeout);
+	if (sipmsg_send(out, fwd) < 0)
+		txn_reply(t, 503, "Next Hop Unreachable", NULL);
+}
+
+void txn_cancel(struct txn *t)
+{
+	if (t->final_status)
+		return;
+	if (t->state == TXN_PROCEEDING)
+		send_cancel(t);
+	else
+		t->cancel_pending = true; /* RFC 3261 9.1: wait for a provisional */
+}
+
+void txn_ack_received(struct txn *t)
+{
+	if (t->state == TXN_COMPLETED) {
+		t->state = TXN_TERMINATED;
+		destroy(t);
+	}
+}
+
+static void out_notify(struct conn_watch *w, struct conn *c, enum conn_event ev)
+{
+	struct txn *t = (struct txn *)((char *)w - offsetof(struct txn, out));
+
+	if (ev != CONN_EV_CLOSED || t->final_status)
+		return;
+	/* RFC 3261 8.1.3.1: a transport failure counts as a 503. */
+	txn_reply(t, 503, "Next Hop Unreachable", NULL);
+}
+
+static void timer_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	struct txn *t = (struct txn *)((char *)w - offsetof(struct txn, timer));
+
+	switch (t->state) {
+	case TXN_TRYING:
+		/* Timer B / F: nothing came back. */
+		txn_reply(t, 408, "Request Timeout", NULL);
+		break;
+	case TXN_PROCEEDING:
+		/* Timer C: the INVITE rang too long; cancel the branch. */
+		send_cancel(t);
+		txn_reply(t, 408, "Request Timeout", NULL);
+		break;
+	default:
+		/* Timer H / L: stop waiting for the ACK or for 2xx copies. */
+		t->state = TXN_TERMINATED;
+		destroy(t);
+		break;
+	}
+}
+
+/* Relay a downstream response upstream: pop our Via first. */
+static void relay(struct txn *t, msg_t *msg)
+{
+	sip_t *sip = sip_object(msg);
+
+	sip_via_remove(msg, sip);
+	send_upstream(t, msg);
+}
+
+static void on_provisional(struct txn *t, msg_t *msg, int status)
+{
+	if (t->state == TXN_TRYING && t->invite) {
+		t->state = TXN_PROCEEDING;
+		/* Timer C replaces Timer B once the INVITE is ringing. */
+		arm(t, t->cfg->invite_timeout);
+		if (t->cancel_pending)
+			send_cancel(t);
+	} else if (t->invite && t->state == TXN_PROCEEDING) {
+		arm(t, t->cfg->invite_timeout); /* Timer C restarts per 1xx */
+	}
+	if (status > 100 && !t->final_status)
+		relay(t, msg); /* 100 Trying is hop-by-hop */
+}
+
+static void on_final(struct txn *t, msg_t *msg, int status)
+{
+	sip_t *sip = sip_object(msg);
+
+	if (t->invite && status >= 300)
+		/* RFC 3261 17.1.1.3: the client transaction ACKs a non-2xx. */
+		send_downstream_hop(t, sip_method_ack, "ACK", sip->sip_to);
+	if (t->final_status) {
+		/* Late: only INVITE 2xx copies are relayed (RFC 6026). */
+		if (t->state == TXN_ACCEPTED && status < 300)
+			relay(t, msg);
+		return;
+	}
+	relay(t, msg);
+	finish(t, status);
+}
+
+void txn_on_response(struct conn *c, msg_t *msg)
+{
+	sip_t *sip = sip_object(msg);
+	struct txn *t;
+	int status;
+
+	if (sipmsg_check_response(msg, sip) < 0) {
+		log_warn("malformed response from %s dropped", conn_peer(c));
+		goto out_destroy;
+	}
+	t = find_client(sip->sip_via->v_branch);
+	status = sip->sip_status->st_status;
+	if (!t) {
+		log_debug("response %d from %s matches no transaction: dropped", status, conn_peer(c));
+		goto out_destroy;
+	}
+	if (sip->sip_cseq->cs_method == sip_method_cancel)
+		goto out_destroy; /* the answer to our own CANCEL: hop-by-hop */
+	if (t->cfg->trace)
+		sipmsg_trace("in from", c, msg);
+	if (status < 200)
+		on_provisional(t, msg, status);
+	else
+		on_final(t, msg, status);
+out_destroy:
+	msg_destroy(msg);
+}

@@ -1,0 +1,60 @@
+/* txn: transaction-stateful forwarding (RFC 3261 sections 16 and 17, for
+ * reliable transports only, so retransmission timers A, E, G never run).
+ *
+ * A proxy transaction pairs the server transaction of a received request
+ * with the one client transaction it forwards (fedproxy never forks):
+ *
+ *   TRYING      forwarded, no response yet        Timer B/F running
+ *   PROCEEDING  a provisional came back (INVITE)  Timer C running
+ *   COMPLETED   final non-2xx sent upstream       INVITE: Timer H, waits ACK
+ *   ACCEPTED    INVITE 2xx sent upstream          Timer L, relays 2xx again
+ *
+ * A non-INVITE transaction ends as soon as its final response is relayed
+ * (Timer J and K are zero on reliable transports). Server transactions are
+ * found by (top Via branch, sent-by, method), client ones by our branch. */
+#ifndef FEDPROXY_TXN_H
+#define FEDPROXY_TXN_H
+
+#include <stdbool.h>
+#include <ev.h>
+#include <sofia-sip/msg.h>
+#include <sofia-sip/sip.h>
+
+#include "conn.h"
+
+struct txn;
+
+void txn_init(struct ev_loop *loop);
+
+/* The server transaction a request (or its ACK/CANCEL) belongs to, by the
+ * request's top Via and the method it matches (ACK matches INVITE). */
+struct txn *txn_find_server(const sip_t *sip, const char *method);
+
+/* A new transaction for a request received on `in` (msg ownership passes),
+ * run under the config snapshot cfg (a reference is taken: the transaction
+ * finishes with the timeouts it started with, whatever reloads happen).
+ * NULL when out of memory. */
+struct txn *txn_create(struct conn *in, msg_t *msg, struct config *cfg);
+
+/* Answer upstream ourselves, with optional extra header lines (NULL-ended).
+ * A final answer ends the forwarding side (a CANCEL goes downstream when an
+ * INVITE branch is pending) and may free t: do not use t afterwards. */
+void txn_reply(struct txn *t, int status, const char *phrase, const char *const *extra);
+
+/* Send the forwarded request fwd (ownership passes) on out, where branch is
+ * the one in the Via we pushed. Starts Timer B/F. */
+void txn_forward(struct txn *t, msg_t *fwd, struct conn *out, const char *branch,
+		 const char *next_hop);
+
+/* The upstream CANCEL matched this INVITE transaction. */
+void txn_cancel(struct txn *t);
+/* The upstream ACK for our non-2xx final arrived. */
+void txn_ack_received(struct txn *t);
+
+/* A response from downstream (msg ownership passes). */
+void txn_on_response(struct conn *c, msg_t *msg);
+
+/* Transactions alive (for draining on shutdown). */
+unsigned txn_count(void);
+
+#endif

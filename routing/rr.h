@@ -1,0 +1,37 @@
+/* rr: the token fedproxy carries in its own Record-Route entries.
+ *
+ * Routing is dialog-stateless: what an in-dialog request needs (which inside
+ * node owns the dialog, which connection reaches the far side) rides in our
+ * Record-Route URI as one parameter, `fpx`, signed with the configured
+ * route_secret so a foreign edge cannot steer a request to a node or
+ * connection of its choosing:
+ *
+ *     fpx=<side>.<node>.<flow>.<mac>
+ *
+ * side: 'e' or 'i', the side the entry faces; node: the inside node of the
+ * dialog ('-' for none); flow: the id of the connection that reaches that
+ * side (16 hex digits, 0 for none); mac: the first 16 hex digits of
+ * HMAC-SHA256(route_secret, "<side>.<node>.<flow>"). Pure: no I/O. */
+#ifndef FEDPROXY_RR_H
+#define FEDPROXY_RR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RR_PARAM "fpx"
+/* Longest node name the token carries. */
+#define RR_NODE_MAX 64
+
+struct rr_token {
+	char side;                  /* 'e' external, 'i' internal */
+	char node[RR_NODE_MAX + 1]; /* "" for none */
+	uint64_t flow;              /* 0 for none */
+};
+
+/* Write the parameter value for t into out. 0 or -ENOSPC / -EINVAL. */
+int rr_token_encode(const char *secret, const struct rr_token *t, char *out, size_t outlen);
+/* Parse and verify a parameter value. 0, or -EBADMSG when it is malformed
+ * or its mac does not match. */
+int rr_token_decode(const char *secret, const char *value, struct rr_token *t);
+
+#endif
