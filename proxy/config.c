@@ -21,6 +21,7 @@
 #include <gnutls/crypto.h>
 #include <sofia-sip/su_string.h>
 
+#include "routing/rr.h"
 #include "tls/creds.h"
 
 #define DEFAULT_TLS_PRIORITY                                                                   \
@@ -152,9 +153,14 @@ static const char *parse_port(struct parse_state *ps, const char *value, void *f
 
 static const char *parse_hostport_value(struct parse_state *ps, const char *value, void *field)
 {
+	struct hostport *hp = field;
+
 	if (!*value)
 		return NULL; /* empty: keep the default */
-	return hostport_parse(ps->cfg->home, value, field) < 0 ? "expected host:port" : NULL;
+	if (hostport_parse(ps->cfg->home, value, hp) < 0)
+		return "expected host:port";
+	hp->line = ps->line;
+	return NULL;
 }
 
 static bool is_ip_literal(const char *s)
@@ -289,6 +295,11 @@ static const char *open_entry(struct parse_state *ps, int kind, const char *arg)
 	struct config *c = ps->cfg;
 
 	if (kind == SEC_NODE) {
+		/* The name travels in our Record-Route token: keep it a token. */
+		if (strlen(arg) > RR_NODE_MAX ||
+		    strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+			    strlen(arg))
+			return "node names are letters, digits, '-' and '_' (at most 64)";
 		if (config_node_by_name(c, arg))
 			return "a [node] section of this name already exists";
 		c->nodes = grow(c->home, c->nodes, c->n_nodes, sizeof(*c->nodes));
@@ -481,7 +492,7 @@ static void check_nodes(struct parse_state *ps)
 		if (!n->address.host)
 			report(ps, n->line, "[node %s] needs 'address'", n->name);
 		else if (!is_ip_literal(n->address.host))
-			report(ps, n->line, "[node %s] address must be an IP address", n->name);
+			report(ps, n->address.line, "[node %s] address must be an IP address", n->name);
 		routing += n->role == NODE_ROUTING;
 		tls_nodes |= n->transport == TRANSPORT_TLS;
 	}
@@ -526,8 +537,12 @@ static void check_whole(struct parse_state *ps)
 		report(ps, ps->line, "[proxy] needs 'public_fqdn'");
 	if (!c->external_listen.host)
 		report(ps, ps->line, "[external] needs 'listen'");
+	else if (!is_ip_literal(c->external_listen.host))
+		report(ps, c->external_listen.line, "[external] listen must be an IP address");
 	if (!c->internal_listen.host)
 		report(ps, ps->line, "[internal] needs 'listen'");
+	else if (!is_ip_literal(c->internal_listen.host))
+		report(ps, c->internal_listen.line, "[internal] listen must be an IP address");
 	if (!c->internal_advertise.host)
 		c->internal_advertise = c->internal_listen;
 	if (!c->route_secret || !*c->route_secret)

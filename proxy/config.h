@@ -27,6 +27,7 @@ enum transport {
 struct hostport {
 	const char *host; /* owned by the snapshot home */
 	uint16_t port;
+	unsigned line;    /* where the config set it, 0 for a default */
 };
 
 /* A file named in the config, with the line that named it (for errors). */

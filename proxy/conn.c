@@ -63,7 +63,8 @@ struct conn {
 	char *out;                    /* owned output buffer */
 	size_t out_len, out_cap;
 	size_t out_inflight;          /* bytes the transport holds from out[0] */
-	ev_tstamp last_activity;
+	ev_tstamp started;            /* creation: the handshake deadline base */
+	ev_tstamp message_started;    /* first bytes of a pending message, or 0 */
 	struct conn_watch_list watchers;
 	TAILQ_ENTRY(conn) link;       /* in all_conns */
 };
@@ -125,15 +126,23 @@ static void arm_timer(struct conn *c, double seconds)
 	ev_timer_start(c->loop, &c->timer);
 }
 
-/* The deadline that applies in the connection's present state. */
+/* The deadline that applies in the connection's present state. Handshake
+ * and message deadlines count from when they began, so a peer trickling a
+ * byte at a time cannot stretch them; idle counts from the last traffic. */
 static void rearm_deadline(struct conn *c)
 {
-	if (c->state != CONN_OPEN)
-		arm_timer(c, c->cfg->handshake_timeout);
-	else if (frame_in_message(c->frame))
-		arm_timer(c, c->cfg->message_timeout);
-	else
+	ev_tstamp now = ev_now(c->loop);
+
+	if (c->state != CONN_OPEN) {
+		arm_timer(c, c->started + c->cfg->handshake_timeout - now);
+	} else if (frame_in_message(c->frame)) {
+		if (!c->message_started)
+			c->message_started = now;
+		arm_timer(c, c->message_started + c->cfg->message_timeout - now);
+	} else {
+		c->message_started = 0;
 		arm_timer(c, c->cfg->idle_timeout);
+	}
 }
 
 static void set_io(struct conn *c, int events)
@@ -166,7 +175,7 @@ static struct conn *conn_new(struct ev_loop *loop, int fd, enum conn_side side,
 	c->transport = transport;
 	c->cfg = config_ref(cfg);
 	c->ops = transport == TRANSPORT_TLS ? &tls_conn_ops : &tcp_conn_ops;
-	c->last_activity = ev_now(loop);
+	c->started = ev_now(loop);
 	TAILQ_INIT(&c->watchers);
 	ev_io_init(&c->io, io_cb, fd, EV_READ);
 	ev_timer_init(&c->timer, timer_cb, 0., 0.);
@@ -349,7 +358,6 @@ int conn_send(struct conn *c, const char *data, size_t len)
 	memcpy(c->out + c->out_len, data, len);
 	c->out_len += len;
 	if (c->state == CONN_OPEN) {
-		c->last_activity = ev_now(c->loop);
 		if (flush_output(c) < 0 && c->fail_reason) {
 			conn_close(c, c->fail_reason);
 			return -EPIPE;
@@ -444,7 +452,6 @@ static void on_readable(struct conn *c)
 			conn_close(c, conn_fail_reason(c) ? conn_fail_reason(c) : "read error");
 			return;
 		}
-		c->last_activity = ev_now(c->loop);
 		frame_feed(c->frame, buf, (size_t)n);
 		dispatch_frames(c);
 	}

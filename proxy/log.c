@@ -1,5 +1,4 @@
-/* log: levelled log lines (see log.h). One line per call, written with a
- * single write so lines from a busy proxy never interleave. */
+/* log: levelled log lines (see log.h). */
 #include "log.h"
 
 #include <errno.h>
@@ -7,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <stdlib.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,31 +54,33 @@ void log_use_syslog(bool on)
 
 void log_write(enum log_level level, const char *fmt, ...)
 {
-	char line[8192];
+	char head[64], *body = NULL;
 	struct timeval tv;
 	struct tm tm;
 	va_list ap;
-	int head, body;
+	int n;
 
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
-	head = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s ",
-			tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-			tm.tm_min, tm.tm_sec, (long)tv.tv_usec / 1000,
-			level_names[level]);
+	snprintf(head, sizeof(head), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (long)tv.tv_usec / 1000, level_names[level]);
 	va_start(ap, fmt);
-	body = vsnprintf(line + head, sizeof(line) - head - 1, fmt, ap);
+	n = vasprintf(&body, fmt, ap);
 	va_end(ap);
-	if (body < 0)
+	if (n < 0)
 		return;
-	size_t len = (size_t)head + (size_t)body;
-
-	if (len > sizeof(line) - 2)
-		len = sizeof(line) - 2; /* truncated: keep the newline */
 	if (to_syslog)
-		syslog(syslog_priority[level], "%s", line + head);
-	line[len++] = '\n';
-	/* Best effort: a log line that cannot be written is not worth dying for. */
-	if (write(STDERR_FILENO, line, len) < 0)
-		return;
+		syslog(syslog_priority[level], "%s", body);
+	struct iovec iov[3] = {
+		{ head, strlen(head) },
+		{ body, (size_t)n },
+		{ "\n", 1 },
+	};
+
+	/* One writev per line, so lines from a busy proxy never interleave.
+	 * Best effort: a log line that cannot be written is not worth dying for. */
+	if (writev(STDERR_FILENO, iov, 3) < 0)
+		n = 0;
+	free(body);
 }
