@@ -227,10 +227,10 @@ static void sighup_cb(struct ev_loop *l, ev_signal *w, int revents)
 
 static void drain_cb(struct ev_loop *l, ev_timer *w, int revents)
 {
-	if (txn_count() > 0 && ev_now(l) < drain_deadline)
+	if (txn_open_count() > 0 && ev_now(l) < drain_deadline)
 		return;
-	if (txn_count() > 0)
-		log_warn("drain timeout: %u transactions abandoned", txn_count());
+	if (txn_open_count() > 0)
+		log_warn("drain timeout: %u transactions abandoned", txn_open_count());
 	ev_timer_stop(l, w);
 	conn_close_all("shutting down");
 	ev_break(l, EVBREAK_ALL);
@@ -241,7 +241,7 @@ static void sigterm_cb(struct ev_loop *l, ev_signal *w, int revents)
 	if (ev_is_active(&drain_timer))
 		return;
 	log_info("signal %d: no new connections; draining %u transactions", w->signum,
-		 txn_count());
+		 txn_open_count());
 	for (int side = 0; side < 2; side++) {
 		listener_close(listeners[side]);
 		listeners[side] = NULL;

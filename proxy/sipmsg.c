@@ -74,6 +74,13 @@ msg_t *sipmsg_response(msg_t *req, int status, const char *phrase)
 	    add_dup(msg, sip, rq->sip_to) < 0 || add_dup(msg, sip, rq->sip_call_id) < 0 ||
 	    add_dup(msg, sip, rq->sip_cseq) < 0)
 		goto out_destroy;
+	/* A request whose CSeq could not be parsed still gets its answer (a
+	 * 400 saying so); the sender matches it by Via branch and Call-ID. */
+	if (!rq->sip_cseq && rq->sip_request &&
+	    msg_header_insert(msg, (msg_pub_t *)sip,
+			      (msg_header_t *)sip_cseq_create(home, 0, rq->sip_request->rq_method,
+							      rq->sip_request->rq_method_name)) < 0)
+		goto out_destroy;
 	if (status > 100 && sip->sip_to && !sip->sip_to->a_tag) {
 		char tag[20];
 

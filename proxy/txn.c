@@ -61,6 +61,7 @@ static txn_table_t servers[1];
 static txn_ctable_t clients[1];
 static su_home_t home[1] = { SU_HOME_INIT(home) };
 static unsigned n_txns;
+static unsigned n_open; /* transactions still waiting for a final answer */
 
 static void timer_cb(struct ev_loop *l, ev_timer *w, int revents);
 static void out_notify(struct conn_watch *w, struct conn *c, enum conn_event ev);
@@ -73,6 +74,11 @@ void txn_init(struct ev_loop *l)
 unsigned txn_count(void)
 {
 	return n_txns;
+}
+
+unsigned txn_open_count(void)
+{
+	return n_open;
 }
 
 static const char *canonical_method(const char *method)
@@ -149,6 +155,7 @@ struct txn *txn_create(struct conn *in, msg_t *msg, struct config *cfg)
 	ev_timer_init(&t->timer, timer_cb, 0., 0.);
 	txn_table_append(servers, t);
 	n_txns++;
+	n_open++;
 	return t;
 }
 
@@ -167,6 +174,8 @@ static void destroy(struct txn *t)
 	free(t->server_key);
 	free(t->branch);
 	free(t->next_hop);
+	if (!t->final_status)
+		n_open--;
 	free(t);
 	n_txns--;
 }
@@ -205,6 +214,7 @@ static void send_upstream(struct txn *t, msg_t *resp)
 static void finish(struct txn *t, int status)
 {
 	t->final_status = status;
+	n_open--;
 	log_outcome(t, status);
 	if (!t->invite) {
 		t->state = TXN_TERMINATED;
@@ -419,8 +429,6 @@ void txn_on_response(struct conn *c, msg_t *msg)
 	}
 	if (sip->sip_cseq->cs_method == sip_method_cancel)
 		goto out_destroy; /* the answer to our own CANCEL: hop-by-hop */
-	if (t->cfg->trace)
-		sipmsg_trace("in from", c, msg);
 	if (status < 200)
 		on_provisional(t, msg, status);
 	else

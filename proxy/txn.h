@@ -54,7 +54,9 @@ void txn_ack_received(struct txn *t);
 /* A response from downstream (msg ownership passes). */
 void txn_on_response(struct conn *c, msg_t *msg);
 
-/* Transactions alive (for draining on shutdown). */
+/* Transactions alive, and those of them still waiting for a final answer
+ * (what draining on shutdown waits for). */
 unsigned txn_count(void);
+unsigned txn_open_count(void);
 
 #endif

@@ -1,0 +1,524 @@
+# lib.sh: what the scenario scripts share. Source it, then:
+#   scenario_init NAME BASEPORT   temp dir, PKI, ports, cleanup trap
+#   ... start things, run sipp, assert ...
+#   finish                        SIGTERM the proxy, expect exit 0, pass
+# Exit codes: 0 pass, 1 fail, 77 skip. On failure the temp dir is kept and
+# the proxy, stunnel and sipp logs are printed (KEEP_TEMP=1: keep it always).
+#
+# Every process a script starts goes through start_bg and is recorded in
+# PID_OF; the EXIT trap stops exactly those PIDs. Every wait is bounded.
+# shellcheck shell=bash disable=SC2034  # variables are for the scripts
+
+set -u
+
+SCENARIO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SOURCE_ROOT=${SOURCE_ROOT:-$(cd "$SCENARIO_DIR/../.." && pwd)}
+XML_DIR=$SCENARIO_DIR/sipp
+
+PROXY_FQDN=fedproxy.example.test
+PARTNER_DOMAIN=partner.example.test
+PARTNER_FQDN=edge.$PARTNER_DOMAIN
+FOREIGN_URI=sip:alice@$PARTNER_DOMAIN
+LOCAL_URI=sip:bob@example.test
+# -key arguments for the UAC scenarios: who talks to whom.
+INBOUND=(-key from "$FOREIGN_URI" -key to "$LOCAL_URI")
+OUTBOUND=(-key from "$LOCAL_URI" -key to "$FOREIGN_URI")
+
+declare -A PID_OF=() SIPP_RC=()
+NAME=scenario
+T=
+
+say() { printf '%s: %s\n' "$NAME" "$*"; }
+fail() { say "FAIL: $*" >&2; exit 1; }
+skip() { say "SKIP: $*"; exit 77; }
+
+# scenario_init NAME BASEPORT: ports BASEPORT..BASEPORT+19 belong to NAME.
+scenario_init() {
+	NAME=$1
+	local base=$2 tool
+	[ -n "${FEDPROXY:-}" ] || skip "FEDPROXY is not set (meson sets it)"
+	[ -x "$FEDPROXY" ] || fail "FEDPROXY=$FEDPROXY is not an executable"
+	FEDPROXY=$(realpath "$FEDPROXY")
+	for tool in sipp stunnel certtool ss; do
+		command -v "$tool" >/dev/null || skip "$tool is not installed"
+	done
+
+	EXT_PORT=$base                # proxy: mutual-TLS listener for foreign edges
+	INT_PORT=$((base + 1))        # proxy: TCP listener for inside nodes
+	NODE_PORT=$((base + 2))       # the routing node (a sipp)
+	NODE2_PORT=$((base + 3))      # another node address (reload test)
+	EDGE_CLIENT_PORT=$((base + 4)) # stunnel client: foreign edge -> EXT_PORT
+	EDGE_PORT=$((base + 5))       # stunnel server: the foreign edge's TLS port
+	FOREIGN_PORT=$((base + 6))    # the foreign sipp behind EDGE_PORT
+	UAC_PORT=$((base + 7))        # local ports of sipp clients
+	UAC2_PORT=$((base + 8))
+	SPARE_PORT=$((base + 10))     # base+10..19: extra stunnel clients
+	local busy
+	busy=$(ss -Hltn "( sport >= :$base and sport <= :$((base + 19)) )" | head -3)
+	[ -z "$busy" ] || fail "ports $base-$((base + 19)) are in use: $busy"
+
+	T=$(mktemp -d "${TMPDIR:-/tmp}/fedproxy-$NAME.XXXXXX") || fail "mktemp"
+	trap 'cleanup $?' EXIT
+	"$SOURCE_ROOT/test/certs/mkpki.sh" "$T/pki" || fail "mkpki.sh failed"
+}
+
+cleanup() {
+	local rc=$1 name
+	trap - EXIT
+	for name in "${!PID_OF[@]}"; do
+		stop_bg "$name"
+	done
+	[ -n "$T" ] || exit "$rc"
+	if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+		dump_logs
+	elif [ -z "${KEEP_TEMP:-}" ]; then
+		rm -rf "$T"
+		exit "$rc"
+	fi
+	say "logs kept in $T"
+	exit "$rc"
+}
+
+dump_logs() {
+	local f
+	for f in "$T"/*.conf "$T"/*.out "$T"/*.err "$T"/*.msg "$T"/*.sip "$T"/proxy.log; do
+		[ -s "$f" ] || continue
+		printf '\n===== %s (last 300 lines) =====\n' "${f#"$T"/}"
+		tail -n 300 "$f"
+	done >&2
+}
+
+# start_bg NAME LOGFILE CMD...: CMD in the background (from /, so relative
+# paths in configs must resolve against their own directory), output to
+# LOGFILE, PID recorded under NAME.
+start_bg() {
+	local name=$1 log=$2
+	shift 2
+	(cd / && exec "$@") >>"$log" 2>&1 &
+	PID_OF[$name]=$!
+}
+
+alive() { [ -n "${PID_OF[$1]:-}" ] && kill -0 "${PID_OF[$1]}" 2>/dev/null; }
+
+# wait_exit NAME SECONDS: waits for NAME to end; RC = its exit status, or
+# 124 when it is still running after SECONDS.
+wait_exit() {
+	local pid=${PID_OF[$1]} i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		RC=124
+		return
+	fi
+	wait "$pid"
+	RC=$?
+	unset "PID_OF[$1]"
+}
+
+# stop_bg NAME: SIGTERM, then SIGKILL after 3 s.
+stop_bg() {
+	alive "$1" || { unset "PID_OF[$1]"; return 0; }
+	kill -TERM "${PID_OF[$1]}" 2>/dev/null
+	wait_exit "$1" 3
+	[ "$RC" = 124 ] || return 0
+	kill -KILL "${PID_OF[$1]}" 2>/dev/null
+	wait "${PID_OF[$1]}" 2>/dev/null
+	unset "PID_OF[$1]"
+}
+
+# wait_listen PORT NAME: NAME listens on 127.0.0.1:PORT within 10 s.
+wait_listen() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -n "$(ss -Hltn "sport = :$1")" ] && return 0
+		alive "$2" || fail "$2 exited before listening on port $1"
+		sleep 0.1
+	done
+	fail "$2 is not listening on port $1 after 10 s"
+}
+
+# --- the proxy -------------------------------------------------------------
+
+# write_config FILE [NODE_PORT]: a complete config for this scenario's
+# ports; the routing node is at NODE_PORT (default $NODE_PORT). File names
+# are relative to the config's directory ($T).
+write_config() {
+	cat >"$1" <<EOF
+; $NAME: written by test/scenario/lib.sh
+[proxy]
+public_fqdn = $PROXY_FQDN
+log_level = debug
+trace = yes
+handshake_timeout = 5
+drain_timeout = 3
+route_secret = $NAME-secret
+
+[external]
+listen = 127.0.0.1:$EXT_PORT
+certificate = pki/fedproxy-chain.pem
+key = pki/fedproxy.key
+ca_bundle = pki/ca.pem
+
+[internal]
+listen = 127.0.0.1:$INT_PORT
+transport = tcp
+
+[node routing]
+address = 127.0.0.1:${2:-$NODE_PORT}
+transport = tcp
+role = routing
+
+[route $PARTNER_DOMAIN]
+host = $PARTNER_FQDN
+port = $EDGE_PORT
+address = 127.0.0.1
+EOF
+}
+
+# start_proxy CONF: checks CONF with -t, runs the proxy on it, waits for
+# both listeners.
+start_proxy() {
+	local out
+	out=$("$FEDPROXY" -c "$1" -t 2>&1) || fail "fedproxy -c $1 -t refused the config: $out"
+	start_bg proxy "$T/proxy.log" "$FEDPROXY" -c "$1"
+	wait_listen "$EXT_PORT" proxy
+	wait_listen "$INT_PORT" proxy
+}
+
+# run_proxy: the proxy on this scenario's config, CONF=$T/fedproxy.conf.
+run_proxy() {
+	CONF=$T/fedproxy.conf
+	write_config "$CONF"
+	start_proxy "$CONF"
+}
+
+# run_proxy_with_edge: run_proxy, plus the foreign edge's TLS client
+# "edge-tls" (partner certificate) on EDGE_CLIENT_PORT.
+run_proxy_with_edge() {
+	run_proxy
+	start_edge_client edge-tls "$EDGE_CLIENT_PORT" partner-chain.pem partner.key
+}
+
+# finish: the proxy must drain and exit 0 on SIGTERM; then the test passes.
+finish() {
+	kill -TERM "${PID_OF[proxy]}"
+	wait_exit proxy 10
+	[ "$RC" = 0 ] || fail "fedproxy exited with $RC on SIGTERM (124: still running after 10 s)"
+	say "PASS"
+	exit 0
+}
+
+# --- TLS legs (stunnel) ----------------------------------------------------
+
+# start_stunnel NAME ACCEPT_PORT OPTION...: one stunnel service accepting on
+# 127.0.0.1:ACCEPT_PORT; OPTIONs are service lines ("key = value").
+start_stunnel() {
+	local name=$1 port=$2 conf="$T/$1.conf"
+	shift 2
+	printf '%s\n' "foreground = yes" "pid =" "debug = info" "syslog = no" \
+		"[$name]" "accept = 127.0.0.1:$port" "$@" >"$conf"
+	start_bg "$name" "$T/$name.out" stunnel "$conf"
+	wait_listen "$port" "$name"
+}
+
+# start_edge_client NAME ACCEPT_PORT [CERT KEY]: a foreign edge's TLS client
+# towards the proxy's external port: checks the proxy's certificate and
+# presents CERT/KEY (files in the PKI; none when omitted).
+start_edge_client() {
+	local name=$1 port=$2
+	local opts=(client=yes "connect = 127.0.0.1:$EXT_PORT" "sni = $PROXY_FQDN"
+		"checkHost = $PROXY_FQDN" "verifyChain = yes" "CAfile = $T/pki/ca.pem")
+	[ $# -lt 4 ] || opts+=("cert = $T/pki/$3" "key = $T/pki/$4")
+	start_stunnel "$name" "$port" "${opts[@]}"
+}
+
+# start_edge_server NAME: the foreign edge's TLS port (EDGE_PORT) in front of
+# the foreign sipp (FOREIGN_PORT); requires a client certificate naming the
+# proxy.
+start_edge_server() {
+	start_stunnel "$1" "$EDGE_PORT" "connect = 127.0.0.1:$FOREIGN_PORT" \
+		"cert = $T/pki/partner-chain.pem" "key = $T/pki/partner.key" \
+		"CAfile = $T/pki/ca.pem" "verifyChain = yes" "requireCert = yes" \
+		"checkHost = $PROXY_FQDN"
+}
+
+# --- sipp --------------------------------------------------------------------
+
+# sipp_start NAME SCENARIO.xml ARG...: one call of the scenario in the
+# background, TCP, messages logged to $T/NAME.msg. ARGs go to sipp as they
+# are (the remote host for a client, -p PORT, -key ...).
+sipp_start() {
+	local name=$1 xml=$2
+	shift 2
+	start_bg "$name" "$T/$name.out" sipp -sf "$XML_DIR/$xml" -t t1 -i 127.0.0.1 \
+		-m 1 -nostdin -max_socket 64 -timeout 20 -timeout_error \
+		-trace_msg -message_file "$T/$name.msg" -trace_err -error_file "$T/$name.err" "$@"
+}
+
+# sipp_uas NAME SCENARIO.xml PORT ARG...: a sipp server on PORT, listening.
+sipp_uas() {
+	local name=$1 xml=$2 port=$3
+	shift 3
+	sipp_start "$name" "$xml" -p "$port" "$@"
+	wait_listen "$port" "$name"
+}
+
+# foreign_call NAME SCENARIO.xml [LOCAL_PORT]: a foreign user's sipp client
+# through the edge's TLS client (run_proxy_with_edge), to the local user.
+foreign_call() {
+	sipp_start "$1" "$2" "127.0.0.1:$EDGE_CLIENT_PORT" -p "${3:-$UAC_PORT}" "${INBOUND[@]}"
+}
+
+# sipp_wait NAME...: lets each sipp NAME end (25 s at most) and keeps its
+# exit status in SIPP_RC[NAME] (124: still running). Assert first, then
+# sipp_ok: a failed header check says more than "sipp exited 1".
+sipp_wait() {
+	local name
+	for name; do
+		[ -n "${SIPP_RC[$name]:-}" ] && continue
+		wait_exit "$name" 25
+		SIPP_RC[$name]=$RC
+	done
+}
+
+# sipp_ok NAME...: each sipp NAME ended with every call successful.
+sipp_ok() {
+	local name
+	sipp_wait "$@"
+	for name; do
+		[ "${SIPP_RC[$name]}" = 0 ] ||
+			fail "sipp $name failed (exit ${SIPP_RC[$name]}, 124: still running); see $name.err, $name.msg"
+	done
+}
+
+# --- reading what sipp saw -----------------------------------------------------
+
+# msg_of NAME DIR REGEX [NTH]: the NTH (default 1st) message that sipp NAME
+# DIR (sent or received) whose first line matches REGEX goes to a file
+# named by MSG. Fails when there is none.
+msg_of() {
+	local name=$1 dir=$2 re=$3 nth=${4:-1}
+	MSG="$T/$name.$dir.$(printf '%s' "$re" | tr -c 'A-Za-z0-9' _).$nth.sip"
+	sipp_messages "$T/$name.msg" "$dir" "$re" "$nth" >"$MSG"
+	[ -s "$MSG" ] || fail "sipp $name never $dir a message matching /$re/ (#$nth)"
+}
+
+# count_msgs NAME DIR REGEX: how many messages sipp NAME DIR starting REGEX.
+count_msgs() {
+	[ -f "$T/$1.msg" ] || { echo 0; return; }
+	sipp_messages "$T/$1.msg" "$2" "$3" 0 | grep -c '^=== '
+}
+
+# sipp_messages LOG DIR REGEX NTH: prints message NTH of LOG; NTH 0 prints
+# every matching message, each after a "=== " line. The log is sipp's
+# -trace_msg format: a dashed line, "TCP message sent|received ...", a blank
+# line, the message.
+sipp_messages() {
+	awk -v dir="$2" -v re="$3" -v nth="$4" '
+		{ sub(/\r$/, "") }
+		/^-----------------------------------------------( |$)/ { if (done) exit; mode = 0; next }
+		mode == 0 { mode = ($0 ~ ("message " dir)) ? 1 : 3; next }
+		mode == 1 && $0 == "" { next }
+		mode == 1 {
+			mode = 3
+			if ($0 !~ re) next
+			n++
+			if (nth == 0) { print "=== " n; mode = 2 }
+			else if (n == nth) { mode = 2; done = 1 }
+		}
+		mode == 2 { print }
+	' "$1"
+}
+
+# hdr_values FILE NAMES: the values of the header fields NAMES (an ERE of
+# lower-case names, e.g. "via|v") in the message in FILE, one per line, in
+# order: comma-separated values are split apart (not inside <> or quotes).
+hdr_values() {
+	awk -v names="$2" '
+		function emit(s) { gsub(/^[ \t]+|[ \t]+$/, "", s); if (s != "") print s }
+		{ sub(/\r$/, "") }
+		NR == 1 { next }
+		$0 == "" { exit }
+		{
+			i = index($0, ":")
+			name = tolower(substr($0, 1, i - 1))
+			sub(/[ \t]+$/, "", name)
+			if (i == 0 || name !~ ("^(" names ")$")) next
+			v = substr($0, i + 1); cur = ""; depth = 0; q = 0
+			for (k = 1; k <= length(v); k++) {
+				c = substr(v, k, 1)
+				if (c == "\"") q = !q
+				else if (!q && c == "<") depth++
+				else if (!q && c == ">") depth--
+				if (c == "," && !q && depth == 0) { emit(cur); cur = "" }
+				else cur = cur c
+			}
+			emit(cur)
+		}
+	' "$1"
+}
+
+# uri_of VALUE: the URI in a name-addr ("<sip:...>;tag=x" gives sip:...).
+uri_of() { sed -E 's/^[^<]*<([^>]*)>.*$/\1/' <<<"$1"; }
+
+# dialog_keys NAME METHOD: DIALOG = the sipp arguments with which
+# indialog_*.xml speaks for the side of the dialog that sipp NAME answered
+# (METHOD received, 2xx sent): Call-ID, remote target, route set (the
+# Record-Route as received, same order on the answering side), both ends.
+dialog_keys() {
+	msg_of "$1" received "^$2 "
+	local req=$MSG routes
+	msg_of "$1" sent '^SIP/2\.0 2[0-9][0-9] '
+	routes=$(hdr_values "$req" record-route | paste -sd, - | sed 's/,/, /g')
+	DIALOG=(-cid_str "$(hdr_values "$req" 'call-id|i')"
+		-key d_target "$(uri_of "$(hdr_values "$req" 'contact|m')")"
+		-key d_routes "${routes:+Route: $routes}"
+		-key d_local "$(hdr_values "$MSG" 'to|t')"
+		-key d_remote "$(hdr_values "$req" 'from|f')"
+		-key d_me "$(uri_of "$(hdr_values "$req" 'to|t')")"
+		-key d_contact "$(uri_of "$(hdr_values "$MSG" 'contact|m')")")
+}
+
+# branch_of FILE: the branch parameter of the top Via.
+branch_of() { hdr_values "$1" 'via|v' | head -n 1 | sed -nE 's/.*;branch=([^;]*).*/\1/p'; }
+
+# wait_grep FILE REGEX SECONDS WHAT: a line matching REGEX shows up in FILE.
+wait_grep() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -Eq -- "$2" "$1" && return 0
+		sleep 0.1
+	done
+	fail "$4: /$2/ not in ${1#"$T"/} after $3 s"
+}
+
+# --- assertions ------------------------------------------------------------------
+
+# assert_grep FILE REGEX WHAT (ERE, anywhere in FILE)
+assert_grep() {
+	grep -Eq -- "$2" "$1" || fail "$3: no line matches /$2/ in ${1#"$T"/}"
+}
+
+# assert_start FILE REGEX WHAT: the first line (request or status line)
+# matches ^REGEX$.
+assert_start() {
+	local first
+	first=$(head -n 1 "$1")
+	[[ $first =~ ^$2$ ]] || fail "$3: got '$first', want /^$2\$/"
+}
+
+# assert_hdr FILE NAMES NTH REGEX WHAT: value NTH of header NAMES matches
+# ^REGEX (a prefix).
+assert_hdr() {
+	local v
+	v=$(hdr_values "$1" "$2" | sed -n "${3}p")
+	[[ $v =~ ^$4 ]] || fail "$5: $2 #$3 is '$v', want /^$4/"
+}
+
+# assert_hdr_count FILE NAMES N WHAT: header NAMES has N values.
+assert_hdr_count() {
+	local n
+	n=$(hdr_values "$1" "$2" | wc -l)
+	[ "$n" -eq "$3" ] || fail "$4: $n $2 values, want $3: $(hdr_values "$1" "$2" | paste -sd'|' -)"
+}
+
+assert_eq() {
+	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
+}
+
+# The proxy's own entries, as regexes: Record-Route (URI parameters may
+# follow lr) and the sent-by of its Via, facing inside or outside.
+rr_inside() { printf '<sip:127\\.0\\.0\\.1:%s;transport=tcp;lr[;>]' "$INT_PORT"; }
+rr_outside() { printf '<sip:%s:%s;transport=tls;lr[;>]' "${PROXY_FQDN//./\\.}" "$EXT_PORT"; }
+via_inside() { printf 'SIP/2\\.0/TCP 127\\.0\\.0\\.1:%s' "$INT_PORT"; }
+via_outside() { printf 'SIP/2\\.0/TLS %s:%s' "${PROXY_FQDN//./\\.}" "$EXT_PORT"; }
+
+# assert_record_route FILE FIRST SECOND WHAT: exactly two Record-Route
+# entries (the proxy's double record-route), FIRST on top.
+assert_record_route() {
+	assert_hdr_count "$1" record-route 2 "$4"
+	assert_hdr "$1" record-route 1 "$2" "$4 (top entry)"
+	assert_hdr "$1" record-route 2 "$3" "$4 (second entry)"
+}
+
+# assert_inbound NAME METHOD: sipp NAME (a node) received METHOD for the
+# local user as the proxy forwards a new request from outside: request line,
+# the proxy's Via over the sender's, inside-facing Record-Route on top.
+# The request stays in MSG for more checks.
+assert_inbound() {
+	msg_of "$1" received "^$2 "
+	assert_start "$MSG" "$2 ${LOCAL_URI//./\\.} SIP/2\\.0" "$2 request line at $1"
+	assert_via_from_proxy "$MSG" 2 "$(via_inside)" "Via of the $2 at $1"
+	assert_record_route "$MSG" "$(rr_inside)" "$(rr_outside)" "Record-Route of the $2 at $1"
+}
+
+# assert_only_request NAME CALLID: sipp NAME received one request, Call-ID
+# CALLID.
+assert_only_request() {
+	assert_eq "$(count_msgs "$1" received '^[A-Z]+ ')" 1 "requests at $1"
+	msg_of "$1" received '^[A-Z]+ '
+	assert_hdr "$MSG" 'call-id|i' 1 "$2\$" "Call-ID of the request at $1"
+}
+
+# assert_answered NAME: the first response sipp NAME received is a 200.
+assert_answered() {
+	msg_of "$1" received '^SIP/2\.0 '
+	assert_start "$MSG" 'SIP/2\.0 200 .+' "response at $1"
+}
+
+# assert_via_from_proxy FILE N TOP WHAT: N Vias, the top one the proxy's
+# (TOP: sent-by regex), the next one stamped with received= and rport=.
+assert_via_from_proxy() {
+	assert_hdr_count "$1" 'via|v' "$2" "$4"
+	assert_hdr "$1" 'via|v' 1 "$3;branch=z9hG4bK" "$4 (proxy's Via)"
+	hdr_values "$1" 'via|v' | sed -n 2p | grep -Eq ';received=127\.0\.0\.1(;|$)' ||
+		fail "$4: second Via has no received=127.0.0.1: $(hdr_values "$1" 'via|v' | sed -n 2p)"
+	hdr_values "$1" 'via|v' | sed -n 2p | grep -Eq ';rport=[0-9]+(;|$)' ||
+		fail "$4: second Via has no rport=PORT: $(hdr_values "$1" 'via|v' | sed -n 2p)"
+}
+
+# --- a raw SIP client behind a stunnel client (no sipp: malformed input) -------
+
+# raw_open PORT: connects fd RAW to 127.0.0.1:PORT.
+raw_open() {
+	exec {RAW}<>"/dev/tcp/127.0.0.1/$1" || fail "cannot connect to port $1"
+}
+
+raw_close() { exec {RAW}>&-; }
+
+# raw_request CALLID CSEQ: sends a MESSAGE from the foreign user (CRLF line
+# ends; CSEQ is the header value, so a test can break it) and reads the
+# answer, if any, into $T/CALLID.sip. Status 1: no answer within 5 s per line
+# (connection closed or silent).
+raw_request() {
+	local body="Raw message $1." request
+	printf -v request '%s\r\n' "MESSAGE $LOCAL_URI SIP/2.0" \
+		"Via: SIP/2.0/TLS $PARTNER_FQDN:5061;branch=z9hG4bK-$1;rport" "Max-Forwards: 70" \
+		"From: <$FOREIGN_URI>;tag=t-$1" "To: <$LOCAL_URI>" "Call-ID: $1" "CSeq: $2" \
+		"Content-Type: text/plain" "Content-Length: ${#body}" ""
+	printf '%s%s' "$request" "$body" >&"$RAW" || fail "write to the raw connection failed"
+	raw_response "$T/$1.sip"
+}
+
+# raw_response FILE: reads one response (head and body) into FILE; status 1
+# on EOF or timeout before a complete head.
+raw_response() {
+	local line len=0 n body
+	: >"$1"
+	for ((n = 0; n < 100; n++)); do
+		IFS= read -r -t 5 line <&"$RAW" || return 1
+		line=${line%$'\r'}
+		if [ -z "$line" ]; then
+			[ -s "$1" ] && break # end of head; before it: CRLF keep-alives
+			continue
+		fi
+		printf '%s\n' "$line" >>"$1"
+		[[ ${line,,} =~ ^(content-length|l)[[:space:]]*:[[:space:]]*([0-9]+) ]] && len=${BASH_REMATCH[2]}
+	done
+	((n < 100)) || return 1
+	((len == 0)) && return 0
+	IFS= read -r -N "$len" -t 5 body <&"$RAW" || return 1
+	printf '\n%s\n' "$body" >>"$1"
+}
