@@ -1,10 +1,14 @@
 /* frame: stream reassembly of SIP messages (see frame.h).
  *
- * Sofia-SIP call sequence, per read: msg_recv_iovec() hands out one or two
- * buffer vectors (two when the read spans the end of the current message and
- * the start of a hidden follow-on message), we copy the bytes in and commit
- * them; msg_extract() then says incomplete, complete or broken, and
- * msg_next() yields the follow-on message holding the leftover bytes. */
+ * Bytes read from the stream wait in `pending` until the message being
+ * received needs them; they go to Sofia-SIP's parser (msg_recv_iovec,
+ * msg_recv_commit, msg_extract) at most FEED_CHUNK at a time, so the parser
+ * never holds more than the current message plus one chunk. When a message
+ * completes, msg_next() hands back the bytes that followed it; we move them
+ * to the front of `pending` and start the next message ourselves, after
+ * skipping (and counting) the CR/LFs between messages. Sofia never sees those
+ * CR/LFs: with MSG_FLG_EXTRACT_COPY it fails on a message that starts with
+ * one. */
 #include "frame.h"
 
 #include <errno.h>
@@ -15,15 +19,22 @@
 #include <sofia-sip/sip.h>
 #include <sofia-sip/sip_header.h>
 
+/* Bytes handed to the parser per step. */
+#define FEED_CHUNK 4096
+/* Sofia grows buffers in 512-byte steps, so its own limit bites a little
+ * early: give it room, and hold messages to the exact cap ourselves. */
+#define SOFIA_SLACK (FEED_CHUNK + 1024)
 /* A read covers at most the tail of one message and the head of the next. */
 #define FRAME_MAX_VECTORS 4
-
 /* CR LF CR LF between messages: one keep-alive ping. */
 #define PING_LEN 4
 
 struct frame {
 	size_t max_size;
 	msg_t *cur;              /* owned: message being received, or NULL */
+	size_t cur_bytes;        /* bytes given to cur so far */
+	char *pending;           /* owned: bytes not yet given to the parser */
+	size_t pending_len, pending_cap;
 	unsigned crlf_run;       /* CR/LF bytes seen in a row between messages */
 	unsigned pending_pings;  /* pings seen but not yet reported */
 	enum frame_event failed; /* FRAME_NEED_MORE, or the sticky failure */
@@ -44,6 +55,7 @@ void frame_free(struct frame *f)
 		return;
 	if (f->cur)
 		msg_destroy(f->cur);
+	free(f->pending);
 	free(f);
 }
 
@@ -52,90 +64,60 @@ static bool is_crlf(char c)
 	return c == '\r' || c == '\n';
 }
 
-static void count_crlf(struct frame *f, const char *p, size_t n)
+/* Put bytes at the end (or, for a message's leftovers, the front) of the
+ * pending buffer. */
+static int stash(struct frame *f, const char *buf, size_t len, bool front)
 {
-	for (size_t i = 0; i < n && is_crlf(p[i]); i++) {
-		if (++f->crlf_run == PING_LEN) {
-			f->pending_pings++;
-			f->crlf_run = 0;
-		}
+	if (f->pending_len + len > f->pending_cap) {
+		size_t cap = f->pending_cap ? f->pending_cap : FEED_CHUNK;
+		char *p;
+
+		while (cap < f->pending_len + len)
+			cap *= 2;
+		p = realloc(f->pending, cap);
+		if (!p)
+			return -ENOMEM;
+		f->pending = p;
+		f->pending_cap = cap;
 	}
+	if (front) {
+		memmove(f->pending + len, f->pending, f->pending_len);
+		memcpy(f->pending, buf, len);
+	} else {
+		memcpy(f->pending + f->pending_len, buf, len);
+	}
+	f->pending_len += len;
+	return 0;
 }
 
-static msg_t *new_message(const struct frame *f)
+static void consume(struct frame *f, size_t n)
 {
-	/* EXTRACT_COPY keeps each header's raw text, so headers we do not touch
-	 * (Microsoft's signed Record-Route among them) leave byte-for-byte. */
-	msg_t *m = msg_create(sip_default_mclass(), MSG_FLG_EXTRACT_COPY);
-
-	if (m)
-		msg_maxsize(m, f->max_size);
-	return m;
+	memmove(f->pending, f->pending + n, f->pending_len - n);
+	f->pending_len -= n;
 }
 
 int frame_feed(struct frame *f, const char *buf, size_t len)
 {
-	msg_iovec_t vec[FRAME_MAX_VECTORS];
-	issize_t nvec;
-
 	if (f->failed != FRAME_NEED_MORE)
 		return -EPROTO;
-	if (!f->cur) {
-		size_t skip = 0;
-
-		while (skip < len && is_crlf(buf[skip]))
-			skip++;
-		count_crlf(f, buf, skip);
-		buf += skip;
-		len -= skip;
-		if (len == 0)
-			return 0;
-		f->crlf_run = 0;
-		f->cur = new_message(f);
-		if (!f->cur)
-			return -ENOMEM;
-	}
-	nvec = msg_recv_iovec(f->cur, vec, FRAME_MAX_VECTORS, len, 0);
-	if (nvec < 0) {
-		f->failed = FRAME_TOO_LARGE;
-		return errno == ENOMEM ? -ENOMEM : -ENOBUFS;
-	}
-	size_t copied = 0;
-
-	for (issize_t i = 0; i < nvec && copied < len; i++) {
-		size_t n = len - copied;
-
-		if (n > vec[i].mv_len)
-			n = vec[i].mv_len;
-		memcpy(vec[i].mv_base, buf + copied, n);
-		copied += n;
-	}
-	msg_recv_commit(f->cur, len, 0);
-	return 0;
+	return stash(f, buf, len, false);
 }
 
-/* The message after a complete one holds the bytes that followed it. Count
- * its leading CR/LFs as keep-alives; drop it when that is all it holds. */
-static void take_next(struct frame *f, msg_t *next)
+/* Between messages: eat CR/LFs, counting pings. */
+static void skip_crlf(struct frame *f)
 {
-	const char *data;
-	size_t n, lead = 0;
+	size_t n = 0;
 
-	f->cur = next;
-	if (!next)
-		return;
-	msg_maxsize(next, f->max_size);
-	msg_set_flags(next, MSG_FLG_EXTRACT_COPY);
-	data = msg_buf_committed_data(next);
-	n = msg_buf_committed(next);
-	while (lead < n && is_crlf(data[lead]))
-		lead++;
-	f->crlf_run = 0;
-	count_crlf(f, data, lead);
-	if (lead == n) {
-		msg_destroy(next);
-		f->cur = NULL;
+	while (n < f->pending_len && is_crlf(f->pending[n])) {
+		if (++f->crlf_run == PING_LEN) {
+			f->pending_pings++;
+			f->crlf_run = 0;
+		}
+		n++;
 	}
+	consume(f, n);
+	if (f->pending_len > 0)
+		f->crlf_run = 0; /* a message starts */
 }
 
 static enum frame_event fail(struct frame *f, enum frame_event why, msg_t **msg)
@@ -146,41 +128,107 @@ static enum frame_event fail(struct frame *f, enum frame_event why, msg_t **msg)
 	return why;
 }
 
+/* Give the parser the next chunk of pending bytes. */
+static enum frame_event feed_parser(struct frame *f, msg_t **msg)
+{
+	msg_iovec_t vec[FRAME_MAX_VECTORS];
+	size_t len = f->pending_len < FEED_CHUNK ? f->pending_len : FEED_CHUNK;
+	size_t copied = 0;
+	issize_t nvec;
+
+	if (!f->cur) {
+		/* EXTRACT_COPY keeps each header's raw text, so headers we do
+		 * not touch (Microsoft's signed Record-Route among them) leave
+		 * byte-for-byte. */
+		f->cur = msg_create(sip_default_mclass(), MSG_FLG_EXTRACT_COPY);
+		if (!f->cur)
+			return fail(f, FRAME_BROKEN, msg);
+		msg_maxsize(f->cur, f->max_size + SOFIA_SLACK);
+		f->cur_bytes = 0;
+	}
+	nvec = msg_recv_iovec(f->cur, vec, FRAME_MAX_VECTORS, len, 0);
+	if (nvec < 0)
+		return fail(f, FRAME_TOO_LARGE, msg);
+	for (issize_t i = 0; i < nvec && copied < len; i++) {
+		size_t n = len - copied;
+
+		if (n > vec[i].mv_len)
+			n = vec[i].mv_len;
+		memcpy(vec[i].mv_base, f->pending + copied, n);
+		copied += n;
+	}
+	msg_recv_commit(f->cur, len, 0);
+	consume(f, len);
+	f->cur_bytes += len;
+	return FRAME_NEED_MORE;
+}
+
+/* cur is complete: take back the bytes that followed it. */
+static enum frame_event complete(struct frame *f, msg_t **msg)
+{
+	msg_t *next = msg_next(f->cur);
+	size_t leftover = 0;
+
+	if (next) {
+		leftover = msg_buf_committed(next);
+		if (stash(f, msg_buf_committed_data(next), leftover, true) < 0) {
+			msg_destroy(next);
+			return fail(f, FRAME_BROKEN, msg);
+		}
+		msg_destroy(next);
+	}
+	if (f->cur_bytes - leftover > f->max_size)
+		return fail(f, FRAME_TOO_LARGE, msg);
+	*msg = f->cur;
+	f->cur = NULL;
+	return FRAME_MESSAGE;
+}
+
 enum frame_event frame_next(struct frame *f, msg_t **msg)
 {
-	int r;
-	unsigned bad;
-
 	*msg = NULL;
-	if (f->pending_pings) {
-		f->pending_pings--;
-		return FRAME_PING;
+	for (;;) {
+		if (f->pending_pings) {
+			f->pending_pings--;
+			return FRAME_PING;
+		}
+		if (f->failed != FRAME_NEED_MORE)
+			return f->failed;
+		if (!f->cur) {
+			skip_crlf(f);
+			if (f->pending_pings)
+				continue;
+			if (f->pending_len == 0)
+				return FRAME_NEED_MORE;
+		}
+		if (f->cur) {
+			int r = msg_extract(f->cur);
+			/* A message that overruns the limit in its body comes
+			 * back "complete" with TOOLARGE and TRUNC set: check the
+			 * flags whatever r says. */
+			unsigned bad = msg_get_flags(f->cur, MSG_FLG_ERROR | MSG_FLG_TOOLARGE |
+								     MSG_FLG_TRUNC);
+
+			if (bad & MSG_FLG_TOOLARGE)
+				return fail(f, FRAME_TOO_LARGE, msg);
+			if (r < 0 || bad)
+				return fail(f, FRAME_BROKEN, msg);
+			if (r > 0)
+				return complete(f, msg);
+			/* Incomplete: every byte it holds is its own. */
+			if (f->cur_bytes > f->max_size)
+				return fail(f, FRAME_TOO_LARGE, msg);
+			if (f->pending_len == 0)
+				return FRAME_NEED_MORE;
+		}
+		enum frame_event ev = feed_parser(f, msg);
+
+		if (ev != FRAME_NEED_MORE)
+			return ev;
 	}
-	if (f->failed != FRAME_NEED_MORE) {
-		/* Hand out what was parsed of the culprit once, then only the
-		 * verdict. */
-		*msg = f->cur;
-		f->cur = NULL;
-		return f->failed;
-	}
-	if (!f->cur)
-		return FRAME_NEED_MORE;
-	r = msg_extract(f->cur);
-	/* A message that overruns the cap in its body comes back "complete"
-	 * with TOOLARGE and TRUNC set: check the flags whatever r says. */
-	bad = msg_get_flags(f->cur, MSG_FLG_ERROR | MSG_FLG_TOOLARGE | MSG_FLG_TRUNC);
-	if (bad & MSG_FLG_TOOLARGE)
-		return fail(f, FRAME_TOO_LARGE, msg);
-	if (r < 0 || bad)
-		return fail(f, FRAME_BROKEN, msg);
-	if (r == 0)
-		return FRAME_NEED_MORE;
-	*msg = f->cur;
-	take_next(f, msg_next(f->cur));
-	return FRAME_MESSAGE;
 }
 
 bool frame_in_message(const struct frame *f)
 {
-	return f->cur != NULL;
+	return f->cur != NULL || f->pending_len > 0;
 }

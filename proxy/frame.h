@@ -6,8 +6,8 @@
  *
  * The framer is pure: bytes in, events out, no I/O. It drives Sofia-SIP's
  * streaming parser (msg_recv_iovec / msg_extract / msg_next) and enforces the
- * size cap while reading, so a peer can never make it buffer more than
- * max_size (plus Sofia's 512-byte growth step) per connection. */
+ * size cap while reading, so a peer can never make it buffer much more than
+ * max_size per connection (the cap plus one parser chunk). */
 #ifndef FEDPROXY_FRAME_H
 #define FEDPROXY_FRAME_H
 
@@ -30,10 +30,9 @@ enum frame_event {
 struct frame *frame_new(size_t max_size);
 void frame_free(struct frame *f);
 
-/* Take len bytes read from the stream, in order.
- * 0: taken; -ENOBUFS: the pending message is over the cap; -ENOMEM;
- * -EPROTO: the stream already failed. After any return, drain events with
- * frame_next() until it says FRAME_NEED_MORE. */
+/* Take len bytes read from the stream, in order (they are copied).
+ * 0: taken; -ENOMEM; -EPROTO: the stream already failed. Then drain events
+ * with frame_next() until it says FRAME_NEED_MORE: only that parses. */
 int frame_feed(struct frame *f, const char *buf, size_t len);
 
 /* The next event. For FRAME_MESSAGE, *msg receives the message (owned by the
