@@ -196,6 +196,58 @@ static const char *parse_file(struct parse_state *ps, const char *value, void *f
 	return NULL;
 }
 
+/* A list: names separated by commas and/or spaces. */
+static const char *parse_list(struct parse_state *ps, const char *value, void *field)
+{
+	char *copy = su_strdup(ps->cfg->home, value), *save = NULL;
+	size_t n = 0;
+	const char **list = su_zalloc(ps->cfg->home, (strlen(value) / 2 + 2) * sizeof(*list));
+
+	if (!copy || !list)
+		return "out of memory";
+	for (char *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save))
+		list[n++] = tok;
+	*(const char ***)field = list;
+	return NULL;
+}
+
+static const char *parse_privacy(struct parse_state *ps, const char *value, void *field)
+{
+	static const char *const names[] = { "allow_list", "deny_list", "off" };
+
+	for (int i = 0; i < 3; i++) {
+		if (!strcmp(value, names[i])) {
+			*(enum privacy_mode *)field = i;
+			return NULL;
+		}
+	}
+	return "expected allow_list, deny_list or off";
+}
+
+static const char *parse_direction(struct parse_state *ps, const char *value, void *field)
+{
+	if (!strcmp(value, "both"))
+		*(enum direction *)field = DIR_BOTH;
+	else if (!strcmp(value, "inbound"))
+		*(enum direction *)field = DIR_INBOUND;
+	else if (!strcmp(value, "outbound"))
+		*(enum direction *)field = DIR_OUTBOUND;
+	else
+		return "expected both, inbound or outbound";
+	return NULL;
+}
+
+static const char *parse_status(struct parse_state *ps, const char *value, void *field)
+{
+	char *end;
+	long v = strtol(value, &end, 10);
+
+	if (*end || end == value || v < 400 || v > 699)
+		return "expected a SIP error status from 400 to 699";
+	*(int *)field = (int)v;
+	return NULL;
+}
+
 static const char *parse_priority(struct parse_state *ps, const char *value, void *field)
 {
 	struct config_tls *t = field;
@@ -211,8 +263,11 @@ enum section_kind {
 	SEC_PROXY = 0,
 	SEC_EXTERNAL,
 	SEC_INTERNAL,
+	SEC_POLICY,
+	SEC_DNS,
 	SEC_NODE,
 	SEC_ROUTE,
+	SEC_DOMAIN,
 };
 
 struct keyword {
@@ -225,6 +280,7 @@ struct keyword {
 #define CFG(f) offsetof(struct config, f)
 #define NODE(f) offsetof(struct config_node, f)
 #define ROUTE(f) offsetof(struct config_route, f)
+#define DOMAIN(f) offsetof(struct config_domain, f)
 
 static const struct keyword keywords[] = {
 	{ SEC_PROXY, "public_fqdn", parse_fqdn, CFG(public_fqdn) },
@@ -258,15 +314,25 @@ static const struct keyword keywords[] = {
 	{ SEC_ROUTE, "host", parse_fqdn, ROUTE(host.host) },
 	{ SEC_ROUTE, "port", parse_port, ROUTE(host.port) },
 	{ SEC_ROUTE, "address", parse_ip, ROUTE(address) },
+	{ SEC_POLICY, "privacy_mode", parse_privacy, CFG(privacy_mode) },
+	{ SEC_POLICY, "local_domains", parse_list, CFG(local_domains) },
+	{ SEC_POLICY, "deny_status", parse_status, CFG(deny_status) },
+	{ SEC_POLICY, "deny_reason", parse_string, CFG(deny_reason) },
+	{ SEC_POLICY, "tolerated_proxy_require", parse_list, CFG(tolerated_proxy_require) },
+	{ SEC_POLICY, "allow_wildcard_certificates", parse_bool, CFG(allow_wildcard_certificates) },
+	{ SEC_POLICY, "a_record_fallback", parse_bool, CFG(a_record_fallback) },
+	{ SEC_DNS, "servers", parse_string, CFG(dns_servers) },
+	{ SEC_DOMAIN, "direction", parse_direction, DOMAIN(direction) },
+	{ SEC_DOMAIN, "peer_names", parse_list, DOMAIN(peer_names) },
 };
 
 /* "node NAME" -> SEC_NODE with *arg = NAME; -1 for an unknown section. */
 static int section_kind(const char *section, const char **arg)
 {
-	static const char *const fixed[] = { "proxy", "external", "internal" };
+	static const char *const fixed[] = { "proxy", "external", "internal", "policy", "dns" };
 
 	*arg = NULL;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 5; i++)
 		if (!strcmp(section, fixed[i]))
 			return i;
 	if (!strncmp(section, "node ", 5) && section[5]) {
@@ -276,6 +342,10 @@ static int section_kind(const char *section, const char **arg)
 	if (!strncmp(section, "route ", 6) && section[6]) {
 		*arg = section + 6;
 		return SEC_ROUTE;
+	}
+	if (!strncmp(section, "domain ", 7) && section[7]) {
+		*arg = section + 7;
+		return SEC_DOMAIN;
 	}
 	return -1;
 }
@@ -309,6 +379,22 @@ static const char *open_entry(struct parse_state *ps, int kind, const char *arg)
 		n->line = ps->section_line;
 		return NULL;
 	}
+	if (kind == SEC_DOMAIN) {
+		const char *bare = strncmp(arg, "*.", 2) == 0 ? arg + 2 : arg;
+
+		if (!*bare || strchr(bare, '*') || strchr(bare, ':'))
+			return "expected a domain, or *. and a domain";
+		for (size_t i = 0; i < c->n_domains; i++)
+			if (!strcasecmp(c->domains[i].name, arg))
+				return "a [domain] section of this name already exists";
+		c->domains = grow(c->home, c->domains, c->n_domains, sizeof(*c->domains));
+		struct config_domain *d = &c->domains[c->n_domains++];
+
+		d->name = su_strdup(c->home, arg);
+		d->direction = DIR_BOTH;
+		d->line = ps->section_line;
+		return NULL;
+	}
 	if (config_route_for(c, arg))
 		return "a [route] section for this domain already exists";
 	c->routes = grow(c->home, c->routes, c->n_routes, sizeof(*c->routes));
@@ -326,6 +412,8 @@ static void *field_base(struct parse_state *ps, int kind)
 		return &ps->cfg->nodes[ps->cfg->n_nodes - 1];
 	if (kind == SEC_ROUTE)
 		return &ps->cfg->routes[ps->cfg->n_routes - 1];
+	if (kind == SEC_DOMAIN)
+		return &ps->cfg->domains[ps->cfg->n_domains - 1];
 	return ps->cfg;
 }
 
@@ -341,7 +429,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	}
 	if (strcmp(section, ps->section) != 0) {
 		snprintf(ps->section, sizeof(ps->section), "%s", section);
-		if ((kind == SEC_NODE || kind == SEC_ROUTE) && (err = open_entry(ps, kind, arg))) {
+		if (arg && (err = open_entry(ps, kind, arg))) {
 			report(ps, ps->section_line, "%s", err);
 			return 1;
 		}
@@ -409,6 +497,10 @@ static char *read_text_line(char *buf, int size, void *user)
 
 /* ---- whole-snapshot checks, after every key is read ---- */
 
+/* Lync SUBSCRIBEs carry Proxy-Require: ms-benotify (MS-SIP); a proxy that
+ * answers 420 to it breaks presence with every Microsoft edge. */
+static const char *default_tolerated[] = { "ms-benotify", NULL };
+
 static void set_defaults(struct config *c)
 {
 	c->log_level = LOG_LVL_INFO;
@@ -422,6 +514,10 @@ static void set_defaults(struct config *c)
 	c->external_tls.priority = DEFAULT_TLS_PRIORITY;
 	c->internal_tls.priority = DEFAULT_TLS_PRIORITY;
 	c->internal_transport = TRANSPORT_TCP;
+	c->privacy_mode = PRIVACY_ALLOW_LIST;
+	c->deny_status = 403;
+	c->deny_reason = "Forbidden";
+	c->tolerated_proxy_require = default_tolerated;
 }
 
 static void require_file(struct parse_state *ps, const struct config_file *f,
@@ -545,6 +641,8 @@ static void check_whole(struct parse_state *ps)
 		report(ps, c->internal_listen.line, "[internal] listen must be an IP address");
 	if (!c->internal_advertise.host)
 		c->internal_advertise = c->internal_listen;
+	if (!c->local_domains || !c->local_domains[0])
+		report(ps, ps->line, "[policy] needs 'local_domains' (the SIP domains of the inside users)");
 	if (!c->route_secret || !*c->route_secret)
 		make_route_secret(c);
 	load_tls(ps, &c->external_tls, "external");
@@ -645,6 +743,39 @@ const struct config_node *config_node_by_name(const struct config *c, const char
 		if (!strcmp(c->nodes[i].name, name))
 			return &c->nodes[i];
 	return NULL;
+}
+
+/* "*.example.com" covers example.com and every name below it. */
+static bool domain_matches(const char *pattern, const char *domain)
+{
+	size_t pl, dl;
+
+	if (strncmp(pattern, "*.", 2) != 0)
+		return strcasecmp(pattern, domain) == 0;
+	pattern += 2;
+	pl = strlen(pattern);
+	dl = strlen(domain);
+	if (dl == pl)
+		return strcasecmp(pattern, domain) == 0;
+	return dl > pl && domain[dl - pl - 1] == '.' && strcasecmp(domain + dl - pl, pattern) == 0;
+}
+
+const struct config_domain *config_domain_for(const struct config *c, const char *domain)
+{
+	const struct config_domain *wild = NULL;
+
+	for (size_t i = 0; i < c->n_domains; i++) {
+		const struct config_domain *d = &c->domains[i];
+
+		if (!domain_matches(d->name, domain))
+			continue;
+		if (d->name[0] != '*')
+			return d;
+		/* the longest wildcard suffix is the most specific */
+		if (!wild || strlen(d->name) > strlen(wild->name))
+			wild = d;
+	}
+	return wild;
 }
 
 const struct config_route *config_route_for(const struct config *c, const char *domain)

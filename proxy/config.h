@@ -69,6 +69,30 @@ struct config_route {
 	unsigned line;
 };
 
+/* Seed 003 privacy modes. */
+enum privacy_mode {
+	PRIVACY_ALLOW_LIST = 0, /* only listed domains (the default) */
+	PRIVACY_DENY_LIST,      /* every domain but the listed ones */
+	PRIVACY_OFF,            /* every domain */
+};
+
+/* Which way a [domain] entry applies. Flags: both = inbound | outbound. */
+enum direction {
+	DIR_INBOUND = 1,  /* requests from the domain's edges to us */
+	DIR_OUTBOUND = 2, /* requests from our nodes to the domain */
+	DIR_BOTH = 3,
+};
+
+/* A [domain NAME] policy entry: an exact domain or "*.suffix" (the suffix
+ * domain and every subdomain). */
+struct config_domain {
+	const char *name;          /* owned, as written: "partner.test" or "*.partner.test" */
+	enum direction direction;
+	const char **peer_names;   /* owned, NULL-ended: certificate names its
+				      edges may carry; NULL: use SRV targets */
+	unsigned line;
+};
+
 struct config {
 	su_home_t home[1];         /* the snapshot's allocator and refcount */
 	const char *file;          /* owned: config file name for messages */
@@ -100,6 +124,21 @@ struct config {
 	size_t n_nodes;
 	struct config_route *routes; /* owned array */
 	size_t n_routes;
+
+	/* [policy] */
+	enum privacy_mode privacy_mode;
+	const char **local_domains;        /* owned, NULL-ended */
+	int deny_status;                   /* answer to a denied request */
+	const char *deny_reason;
+	const char **tolerated_proxy_require; /* owned, NULL-ended option tags */
+	bool allow_wildcard_certificates;  /* "*.example.com" in a peer certificate */
+	bool a_record_fallback;            /* no SRV record: try the domain's A/AAAA */
+
+	/* [dns] */
+	const char *dns_servers;           /* "ip:port,..." or NULL for resolv.conf */
+
+	struct config_domain *domains;     /* owned array */
+	size_t n_domains;
 };
 
 /* Build a snapshot from FILE. On any problem, log every one of them as
@@ -117,6 +156,8 @@ void config_unref(struct config *c);
 /* The node with the routing role (there is exactly one). */
 const struct config_node *config_routing_node(const struct config *c);
 const struct config_node *config_node_by_name(const struct config *c, const char *name);
+/* The [domain] entry that covers a domain (exact before wildcard), or NULL. */
+const struct config_domain *config_domain_for(const struct config *c, const char *domain);
 /* The static route for a domain (case-insensitive), or NULL. */
 const struct config_route *config_route_for(const struct config *c, const char *domain);
 

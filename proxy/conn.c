@@ -50,6 +50,7 @@ struct conn {
 	enum conn_side side;
 	enum transport transport;
 	bool outbound;
+	bool was_open;
 	const struct conn_ops *ops;
 	void *transport_data;         /* owned by ops (e.g. the TLS session) */
 	struct config *cfg;           /* refcounted: snapshot at creation */
@@ -198,6 +199,7 @@ static int start_transport(struct conn *c)
 {
 	if (c->transport == TRANSPORT_TCP) {
 		c->state = CONN_OPEN;
+		c->was_open = true;
 		return 0;
 	}
 	c->state = CONN_HANDSHAKE;
@@ -370,6 +372,7 @@ int conn_send(struct conn *c, const char *data, size_t len)
 static void become_open(struct conn *c)
 {
 	c->state = CONN_OPEN;
+	c->was_open = true;
 	log_debug("conn %llu: open %s %s", (unsigned long long)c->id, c->ops->name, c->peer);
 	notify_watchers(c, CONN_EV_OPEN);
 	if (c->state == CONN_OPEN && flush_output(c) < 0 && c->fail_reason)
@@ -616,6 +619,7 @@ enum conn_side conn_side(const struct conn *c) { return c->side; }
 enum conn_state conn_state(const struct conn *c) { return c->state; }
 enum transport conn_transport(const struct conn *c) { return c->transport; }
 bool conn_is_outbound(const struct conn *c) { return c->outbound; }
+bool conn_was_open(const struct conn *c) { return c->was_open; }
 const char *conn_peer(const struct conn *c) { return c->peer; }
 const char *conn_peer_ip(const struct conn *c) { return c->peer_ip; }
 uint16_t conn_peer_port(const struct conn *c) { return c->peer_port; }

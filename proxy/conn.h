@@ -120,6 +120,9 @@ enum conn_side conn_side(const struct conn *c);
 enum conn_state conn_state(const struct conn *c);
 enum transport conn_transport(const struct conn *c);
 bool conn_is_outbound(const struct conn *c);
+/* It reached CONN_OPEN at some point (false: it failed connecting or in
+ * its handshake). */
+bool conn_was_open(const struct conn *c);
 const char *conn_peer(const struct conn *c);   /* "ip:port" */
 const char *conn_peer_ip(const struct conn *c);
 uint16_t conn_peer_port(const struct conn *c);

@@ -215,8 +215,13 @@ enum frame_event frame_next(struct frame *f, msg_t **msg)
 				return fail(f, FRAME_BROKEN, msg);
 			if (r > 0)
 				return complete(f, msg);
-			/* Incomplete: every byte it holds is its own. */
-			if (f->cur_bytes > f->max_size)
+			/* Incomplete: every byte it holds is its own. Refuse as
+			 * soon as the headers announce a body over the cap. */
+			sip_t *sip = sip_object(f->cur);
+
+			if (f->cur_bytes > f->max_size ||
+			    (sip && sip->sip_content_length &&
+			     sip->sip_content_length->l_length > f->max_size))
 				return fail(f, FRAME_TOO_LARGE, msg);
 			if (f->pending_len == 0)
 				return FRAME_NEED_MORE;

@@ -1,11 +1,12 @@
-/* request: receive, check, route and forward requests (see request.h).
+/* request: receive and check requests, answer what is ours to answer, and
+ * hand the rest to forward.c (see request.h).
  *
- * The pipeline for one request (RFC 3261 section 16.3 to 16.6):
- *   check well-formedness (400) -> note received/rport -> ACK and CANCEL
- *   rules -> absorb retransmissions -> find our own Route entries and their
- *   tokens -> loop check (482) -> route_decide -> Max-Forwards (483) ->
- *   transaction, 100 Trying for INVITE -> copy, pop our Routes, add
- *   Record-Route and Via -> send on the next hop's connection. */
+ * The checks for one request (RFC 3261 section 16.3):
+ *   well-formed (400) -> note received/rport -> CANCEL (200 + cancel the
+ *   branch, or 481) -> ACK of our non-2xx (absorbed) -> retransmission
+ *   (absorbed) -> NEGOTIATE (answered) -> Proxy-Require (420) ->
+ *   Max-Forwards (483) -> our own Route entries and their tokens (403 when
+ *   forged) -> loop (482) -> forward. */
 #include "request.h"
 
 #include <inttypes.h>
@@ -20,33 +21,16 @@
 
 #include "conn.h"
 #include "log.h"
-#include "nexthop.h"
+#include "forward.h"
 #include "sipmsg.h"
 #include "txn.h"
 #include "routing/route.h"
-#include "routing/rr.h"
 
-/* Our branches: the RFC 3261 cookie, our mark, a unique part, '.', the loop
- * hash (RFC 3261 16.6 step 8). */
+/* Our branches begin with this (forward.c makes them). */
 #define BRANCH_PREFIX "z9hG4bK-fp"
 #define LOOP_HASH_HEX 16
 
-#define ALLOW_METHODS                                                                      \
-	"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, INFO, SUBSCRIBE, NOTIFY, "      \
-	"PUBLISH, REFER, UPDATE, PRACK, BENOTIFY"
-
-static struct ev_loop *loop;
 static struct config *current; /* refcounted */
-static uint32_t boot_id;       /* tells our branches apart from another run's */
-static uint64_t branch_counter;
-
-/* What the Route header says about us. */
-struct route_info {
-	unsigned ours;                  /* leading Route entries that are ours */
-	bool token_ok[2];               /* per side (enum conn_side) */
-	struct rr_token token[2];
-	bool forged;                    /* one of ours carried a bad token */
-};
 
 static void on_message(struct conn *c, msg_t *msg);
 static void on_stream_error(struct conn *c, msg_t *msg, int status, const char *phrase);
@@ -58,8 +42,7 @@ static const struct conn_handler handler = {
 
 void request_init(struct ev_loop *l)
 {
-	loop = l;
-	gnutls_rnd(GNUTLS_RND_NONCE, &boot_id, sizeof(boot_id));
+	forward_init(l);
 	txn_init(l);
 	conn_set_handler(&handler);
 }
@@ -178,126 +161,11 @@ static bool is_loop(const struct config *cfg, const sip_t *sip, const char *hash
 	return false;
 }
 
-static void make_branch(char *out, size_t len, const char *hash)
+static void log_answer(const struct conn *c, const sip_t *sip, int status, const char *why)
 {
-	snprintf(out, len, BRANCH_PREFIX "%08" PRIx32 "%08" PRIx64 ".%s", boot_id,
-		 ++branch_counter, hash);
-}
-
-/* Our address as seen from one side, for Via and Record-Route. */
-static void our_side(const struct config *cfg, enum conn_side side, const char **host,
-		     uint16_t *port, enum transport *tp)
-{
-	if (side == SIDE_EXTERNAL) {
-		*host = cfg->public_fqdn;
-		*port = cfg->external_listen.port;
-		*tp = TRANSPORT_TLS;
-	} else {
-		*host = cfg->internal_advertise.host;
-		*port = cfg->internal_advertise.port;
-		*tp = cfg->internal_transport;
-	}
-}
-
-/* One of our Record-Route entries, facing `side`, reachable over `flow`. */
-static int push_rr(msg_t *fwd, const struct config *cfg, enum conn_side side,
-		   const struct config_node *node, uint64_t flow)
-{
-	struct rr_token tok = { .side = side == SIDE_EXTERNAL ? 'e' : 'i', .flow = flow };
-	char value[160], uri[512];
-	const char *host;
-	uint16_t port;
-	enum transport tp;
-
-	if (node)
-		snprintf(tok.node, sizeof(tok.node), "%s", node->name);
-	if (rr_token_encode(cfg->route_secret, &tok, value, sizeof(value)) < 0)
-		return -1;
-	our_side(cfg, side, &host, &port, &tp);
-	snprintf(uri, sizeof(uri), "sip:%s:%u;transport=%s;lr;" RR_PARAM "=%s", host, port,
-		 tp == TRANSPORT_TLS ? "tls" : "tcp", value);
-	return sipmsg_push_record_route(fwd, sip_object(fwd), uri);
-}
-
-/* The copy we send: our Route entries gone, Max-Forwards down, our
- * Record-Route (out-of-dialog requests only) and Via on top. */
-static msg_t *build_forward(msg_t *msg, const struct config *cfg, const struct route_info *ri,
-			    const struct route_target *t, struct conn *in, struct conn *out,
-			    const char *branch)
-{
-	msg_t *fwd = msg_copy(msg);
-	sip_t *sip;
-	const char *host;
-	uint16_t port;
-	enum transport tp;
-
-	if (!fwd)
-		return NULL;
-	sip = sip_object(fwd);
-	for (unsigned i = 0; i < ri->ours; i++)
-		sip_route_remove(fwd, sip);
-	sipmsg_decrement_max_forwards(fwd, sip);
-	if (!sip->sip_to->a_tag && sip->sip_request->rq_method != sip_method_ack) {
-		/* Double record-routing (RFC 5658): the entry facing where the
-		 * request came from first, the one facing where it goes on top. */
-		if (push_rr(fwd, cfg, conn_side(in), t->node, conn_id(in)) < 0 ||
-		    push_rr(fwd, cfg, t->side, t->node, conn_id(out)) < 0)
-			goto out_destroy;
-	}
-	our_side(cfg, t->side, &host, &port, &tp);
-	if (sipmsg_push_via(fwd, sip, tp == TRANSPORT_TLS ? "TLS" : "TCP", host, port, branch) < 0)
-		goto out_destroy;
-	return fwd;
-out_destroy:
-	msg_destroy(fwd);
-	return NULL;
-}
-
-static void log_decision(const struct conn *c, const sip_t *sip, const char *verdict,
-			 const char *detail, const char *why)
-{
-	log_info("req in  %s call-id=%s from=%s peer=%s/%s -> %s %s (%s)",
+	log_info("req in  %s call-id=%s from=%s peer=%s/%s -> answer %d (%s)",
 		 sip->sip_request->rq_method_name, sipmsg_call_id(sip), sipmsg_from_domain(sip),
-		 conn_peer(c), conn_side(c) == SIDE_EXTERNAL ? "external" : "internal", verdict,
-		 detail, why);
-}
-
-static void answer_locally(struct conn *c, msg_t *msg, sip_t *sip)
-{
-	static const char *const options_extra[] = { ALLOW_METHODS, "Accept: application/sdp, application/pidf+xml, text/plain", NULL };
-
-	log_decision(c, sip, "answer", "200", "addressed to the proxy");
-	reply_stateless(c, msg, 200, "OK", options_extra);
-}
-
-/* ACK: absorb the one for our non-2xx, relay a 2xx ACK along the Route. */
-static void handle_ack(struct conn *c, msg_t *msg, sip_t *sip, const struct config *cfg,
-		       const struct route_info *ri, const struct route_target *t, const char *hash)
-{
-	struct txn *tx = txn_find_server(sip, "ACK");
-	char branch[96];
-	const char *why = NULL;
-	struct conn *out;
-	msg_t *fwd;
-
-	if (tx) {
-		txn_ack_received(tx);
-		return;
-	}
-	if (t->verdict != ROUTE_FORWARD || !(out = nexthop_conn(loop, t, current, &why))) {
-		log_warn("ACK %s from %s dropped: %s", sipmsg_call_id(sip), conn_peer(c),
-			 why ? why : "no route");
-		return;
-	}
-	/* Stateless: the branch is derived so every copy of this ACK gets the
-	 * same one. */
-	snprintf(branch, sizeof(branch), BRANCH_PREFIX "%08lx.%s",
-		 msg_hash_string(sip->sip_via->v_branch), hash);
-	fwd = build_forward(msg, cfg, ri, t, c, out, branch);
-	if (fwd) {
-		sipmsg_send(out, fwd);
-		msg_destroy(fwd);
-	}
+		 conn_peer(c), conn_side(c) == SIDE_EXTERNAL ? "external" : "internal", status, why);
 }
 
 static void handle_cancel(struct conn *c, msg_t *msg, sip_t *sip)
@@ -305,120 +173,119 @@ static void handle_cancel(struct conn *c, msg_t *msg, sip_t *sip)
 	struct txn *tx = txn_find_server(sip, "INVITE");
 
 	if (!tx) {
-		log_decision(c, sip, "answer", "481", "CANCEL matches no INVITE");
+		log_answer(c, sip, 481, "CANCEL matches no INVITE");
 		reply_stateless(c, msg, 481, "Call/Transaction Does Not Exist", NULL);
 		return;
 	}
-	log_decision(c, sip, "answer", "200", "CANCEL of a pending INVITE");
+	log_answer(c, sip, 200, "CANCEL of a pending INVITE");
 	reply_stateless(c, msg, 200, "OK", NULL);
 	txn_cancel(tx);
 }
 
-static void forward(struct conn *c, msg_t *msg, sip_t *sip, const struct route_info *ri,
-		    const struct route_target *t, const char *hash)
+/* MS-SIPCOMP: a Microsoft peer may ask to compress the connection. We
+ * answer it here, hop by hop, and decline by leaving Compression out. */
+static void handle_negotiate(struct conn *c, msg_t *msg, sip_t *sip)
 {
-	char branch[96], hop[300];
-	const char *why = NULL;
-	struct txn *tx;
-	struct conn *out;
-	msg_t *fwd;
+	log_answer(c, sip, 200, "NEGOTIATE answered locally, compression declined");
+	reply_stateless(c, msg, 200, "OK", NULL);
+}
 
-	nexthop_describe(t, hop, sizeof(hop));
-	log_decision(c, sip, "forward", hop, t->why);
-	tx = txn_create(c, msg, current);
-	if (!tx) {
-		reply_stateless(c, msg, 500, "Out Of Memory", NULL);
-		msg_destroy(msg);
-		return;
+/* RFC 3261 16.3 step 6: option tags the proxy must understand. Returns the
+ * first one we do not tolerate, or NULL. */
+static const char *unsupported_proxy_require(const struct config *cfg, const sip_t *sip)
+{
+	const sip_proxy_require_t *pr = sip->sip_proxy_require;
+
+	for (size_t i = 0; pr && pr->k_items && pr->k_items[i]; i++) {
+		const char **ok = cfg->tolerated_proxy_require;
+
+		while (ok && *ok && strcasecmp(*ok, pr->k_items[i]) != 0)
+			ok++;
+		if (!ok || !*ok)
+			return pr->k_items[i];
 	}
-	if (sip->sip_request->rq_method == sip_method_invite)
-		txn_reply(tx, 100, "Trying", NULL);
-	out = nexthop_conn(loop, t, current, &why);
-	if (!out) {
-		log_warn("next hop %s for %s unreachable: %s", hop, sipmsg_call_id(sip), why);
-		txn_reply(tx, 503, "Next Hop Unreachable", (const char *const[]){ "Retry-After: 30", NULL });
-		return;
+	return NULL;
+}
+
+/* Checks that need no routing; false when the request was answered. */
+static bool admit(struct conn *c, msg_t *msg, sip_t *sip, struct route_info *ri, char *hash)
+{
+	const char *tag;
+
+	if ((tag = unsupported_proxy_require(current, sip))) {
+		char unsupported[160];
+
+		snprintf(unsupported, sizeof(unsupported), "Unsupported: %s", tag);
+		log_answer(c, sip, 420, "Proxy-Require option not supported");
+		reply_stateless(c, msg, 420, "Bad Extension", (const char *const[]){ unsupported, NULL });
+		return false;
 	}
-	make_branch(branch, sizeof(branch), hash);
-	fwd = build_forward(msg, current, ri, t, c, out, branch);
-	if (!fwd) {
-		txn_reply(tx, 500, "Cannot Build Request", NULL);
-		return;
+	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0) {
+		if (sip->sip_request->rq_method == sip_method_options) {
+			/* RFC 3261 16.3 step 3: the proxy may answer it itself. */
+			log_answer(c, sip, 200, "OPTIONS with Max-Forwards 0");
+			reply_stateless(c, msg, 200, "OK", NULL);
+		} else {
+			log_answer(c, sip, 483, "Max-Forwards reached 0");
+			reply_stateless(c, msg, 483, "Too Many Hops", NULL);
+		}
+		return false;
 	}
-	txn_forward(tx, fwd, out, branch, hop);
+	read_our_routes(current, sip, ri);
+	if (ri->forged) {
+		log_answer(c, sip, 403, "Route token failed its integrity check");
+		reply_stateless(c, msg, 403, "Forbidden Route", NULL);
+		return false;
+	}
+	loop_hash(sip, route_after_ours(sip, ri->ours), hash);
+	if (is_loop(current, sip, hash)) {
+		log_answer(c, sip, 482, "loop detected");
+		reply_stateless(c, msg, 482, "Loop Detected", NULL);
+		return false;
+	}
+	return true;
 }
 
 static void on_request(struct conn *c, msg_t *msg, sip_t *sip)
 {
 	const char *phrase;
 	struct route_info ri;
-	struct route_request rq;
-	struct route_target t;
 	char hash[LOOP_HASH_HEX + 1];
-	enum conn_side arrived = conn_side(c);
+	struct txn *tx;
 
 	if (sipmsg_check_request(msg, sip, &phrase) < 0) {
 		log_warn("bad request from %s: 400 %s", conn_peer(c), phrase);
-		if (!sip->sip_request || sip->sip_request->rq_method != sip_method_ack)
+		if (sip->sip_request->rq_method != sip_method_ack)
 			reply_stateless(c, msg, 400, phrase, NULL);
 		goto out_destroy;
 	}
 	sipmsg_mark_received(msg, sip, conn_peer_ip(c), conn_peer_port(c));
-	if (sip->sip_request->rq_method == sip_method_cancel) {
+	switch (sip->sip_request->rq_method) {
+	case sip_method_cancel:
 		handle_cancel(c, msg, sip);
 		goto out_destroy;
+	case sip_method_ack:
+		/* The ACK for a non-2xx final of ours ends that transaction. */
+		if ((tx = txn_find_server(sip, "ACK"))) {
+			txn_ack_received(tx);
+			goto out_destroy;
+		}
+		break;
+	default:
+		if (txn_find_server(sip, sip->sip_request->rq_method_name)) {
+			log_debug("retransmission of %s from %s absorbed", sipmsg_call_id(sip),
+				  conn_peer(c));
+			goto out_destroy;
+		}
+		if (strcasecmp(sip->sip_request->rq_method_name, "NEGOTIATE") == 0) {
+			handle_negotiate(c, msg, sip);
+			goto out_destroy;
+		}
+		break;
 	}
-	if (sip->sip_request->rq_method != sip_method_ack && txn_find_server(sip, sip->sip_request->rq_method_name)) {
-		log_debug("retransmission of %s from %s absorbed", sipmsg_call_id(sip), conn_peer(c));
+	if (!admit(c, msg, sip, &ri, hash))
 		goto out_destroy;
-	}
-	read_our_routes(current, sip, &ri);
-	if (ri.forged) {
-		log_decision(c, sip, "reject", "403", "Route token failed its integrity check");
-		reply_stateless(c, msg, 403, "Forbidden Route", NULL);
-		goto out_destroy;
-	}
-	const sip_route_t *rest = route_after_ours(sip, ri.ours);
-
-	loop_hash(sip, rest, hash);
-	if (is_loop(current, sip, hash)) {
-		log_decision(c, sip, "reject", "482", "loop detected");
-		reply_stateless(c, msg, 482, "Loop Detected", NULL);
-		goto out_destroy;
-	}
-	enum conn_side toward = arrived == SIDE_EXTERNAL ? SIDE_INTERNAL : SIDE_EXTERNAL;
-
-	rq = (struct route_request){
-		.arrived_on = arrived,
-		.method = sip->sip_request->rq_method_name,
-		.request_uri = sip->sip_request->rq_url,
-		.next_route = rest ? rest->r_url : NULL,
-		.hint = ri.token_ok[toward] ? &ri.token[toward] : NULL,
-		.had_our_route = ri.ours > 0,
-	};
-	route_decide(current, &rq, &t);
-	if (sip->sip_request->rq_method == sip_method_ack) {
-		handle_ack(c, msg, sip, current, &ri, &t, hash);
-		goto out_destroy;
-	}
-	if (t.verdict == ROUTE_LOCAL) {
-		answer_locally(c, msg, sip);
-		goto out_destroy;
-	}
-	if (t.verdict == ROUTE_REJECT) {
-		char code[8];
-
-		snprintf(code, sizeof(code), "%d", t.status);
-		log_decision(c, sip, "reject", code, t.why);
-		reply_stateless(c, msg, t.status, t.phrase, NULL);
-		goto out_destroy;
-	}
-	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0) {
-		log_decision(c, sip, "reject", "483", "Max-Forwards reached 0");
-		reply_stateless(c, msg, 483, "Too Many Hops", NULL);
-		goto out_destroy;
-	}
-	forward(c, msg, sip, &ri, &t, hash); /* msg ownership passes */
+	forward_request(c, msg, current, &ri, hash); /* msg ownership passes */
 	return;
 out_destroy:
 	msg_destroy(msg);

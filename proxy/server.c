@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "dns.h"
 #include "log.h"
 #include "request.h"
 #include "txn.h"
@@ -194,6 +195,11 @@ static struct config *load_config(void)
 
 static void install(struct config *cfg)
 {
+	const char *old = current ? current->dns_servers : NULL;
+	const char *new = cfg->dns_servers;
+
+	if (current && (old ? !new || strcmp(old, new) : new != NULL))
+		dns_set_servers(new);
 	config_unref(current);
 	current = cfg;
 	log_set_level(cfg->log_level);
@@ -263,7 +269,7 @@ int server_start(struct ev_loop *l, const struct server_source *src)
 	cfg = load_config();
 	if (!cfg)
 		return -1;
-	if (apply_listeners(cfg) < 0) {
+	if (dns_init(l, cfg->dns_servers) < 0 || apply_listeners(cfg) < 0) {
 		config_unref(cfg);
 		return -1;
 	}

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sofia-sip/msg_mclass.h>
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_util.h>
@@ -169,6 +171,25 @@ int sipmsg_send(struct conn *c, msg_t *msg)
 	for (isize_t i = 0; i < n && r == 0; i++)
 		r = conn_send(c, vec[i].mv_base, vec[i].mv_len);
 	return r;
+}
+
+void sipmsg_remove_named(msg_t *msg, sip_t *sip, const char *name)
+{
+	msg_mclass_t const *mc = msg_mclass(msg);
+	msg_href_t const *hr = msg_find_hclass(mc, name, NULL);
+
+	if (hr && hr != mc->mc_unknown) {
+		msg_header_t **slot = (msg_header_t **)((char *)sip + hr->hr_offset);
+
+		if (*slot)
+			msg_header_remove_all(msg, (msg_pub_t *)sip, *slot);
+		return;
+	}
+	for (sip_unknown_t *u = sip->sip_unknown, *next; u; u = next) {
+		next = u->un_next;
+		if (strcasecmp(u->un_name, name) == 0)
+			msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)u);
+	}
 }
 
 void sipmsg_trace(const char *direction, const struct conn *c, msg_t *msg)

@@ -33,6 +33,9 @@ int sipmsg_push_via(msg_t *msg, sip_t *sip, const char *transport, const char *h
 		    uint16_t port, const char *branch);
 int sipmsg_push_record_route(msg_t *msg, sip_t *sip, const char *uri);
 
+/* Remove every header of this name (known or not). */
+void sipmsg_remove_named(msg_t *msg, sip_t *sip, const char *name);
+
 /* Log the whole message ("trace" switch): direction is "in from"/"out to". */
 void sipmsg_trace(const char *direction, const struct conn *c, msg_t *msg);
 

@@ -31,6 +31,9 @@ struct txn {
 	bool invite;
 	bool cancel_pending;         /* CANCEL asked before any provisional */
 	bool cancel_sent;
+	bool responded;              /* any response came from downstream */
+	const struct txn_owner *owner; /* borrowed, with owner_arg */
+	void *owner_arg;
 	int final_status;            /* sent upstream, 0 before */
 	ev_timer timer;              /* B/F, C, H or L by state */
 	msg_t *request;              /* owned: the request as received */
@@ -153,14 +156,35 @@ struct txn *txn_create(struct conn *in, msg_t *msg, struct config *cfg)
 	t->out.notify = out_notify;
 	t->started = ev_now(loop);
 	ev_timer_init(&t->timer, timer_cb, 0., 0.);
+	/* Timer B (INVITE) or Timer F (others), 64*T1, from now: it also
+	 * bounds the time spent finding the next hop. */
+	ev_timer_set(&t->timer, cfg->transaction_timeout, 0.);
+	ev_timer_start(loop, &t->timer);
 	txn_table_append(servers, t);
 	n_txns++;
 	n_open++;
 	return t;
 }
 
+void txn_set_owner(struct txn *t, const struct txn_owner *ops, void *arg)
+{
+	t->owner = ops;
+	t->owner_arg = arg;
+}
+
+/* The owner hears once that it is no longer needed. */
+static void release_owner(struct txn *t)
+{
+	const struct txn_owner *owner = t->owner;
+
+	t->owner = NULL;
+	if (owner)
+		owner->abandon(t->owner_arg);
+}
+
 static void destroy(struct txn *t)
 {
+	release_owner(t);
 	ev_timer_stop(loop, &t->timer);
 	txn_table_remove(servers, t);
 	if (t->branch)
@@ -215,6 +239,7 @@ static void finish(struct txn *t, int status)
 {
 	t->final_status = status;
 	n_open--;
+	release_owner(t);
 	log_outcome(t, status);
 	if (!t->invite) {
 		t->state = TXN_TERMINATED;
@@ -306,6 +331,14 @@ void txn_forward(struct txn *t, msg_t *fwd, struct conn *out, const char *branch
 		txn_reply(t, 500, "Out Of Memory", NULL);
 		return;
 	}
+	if (t->forwarded) {
+		/* Failover: the earlier branch never reached anyone. */
+		txn_ctable_remove(clients, t);
+		conn_unwatch(&t->out);
+		msg_destroy(t->forwarded);
+		free(t->branch);
+		free(t->next_hop);
+	}
 	t->forwarded = fwd;
 	t->branch = strdup(branch);
 	t->client_hash = msg_hash_string(branch);
@@ -314,8 +347,6 @@ void txn_forward(struct txn *t, msg_t *fwd, struct conn *out, const char *branch
 	conn_watch(out, &t->out);
 	if (t->cfg->trace)
 		sipmsg_trace("out to", out, fwd);
-	/* Timer B (INVITE) or Timer F (others): 64*T1 for a final answer. */
-	arm(t, t->cfg->transaction_timeout);
 	if (sipmsg_send(out, fwd) < 0)
 		txn_reply(t, 503, "Next Hop Unreachable", NULL);
 }
@@ -324,7 +355,9 @@ void txn_cancel(struct txn *t)
 {
 	if (t->final_status)
 		return;
-	if (t->state == TXN_PROCEEDING)
+	if (!t->forwarded)
+		txn_reply(t, 487, "Request Terminated", NULL); /* nothing went out yet */
+	else if (t->state == TXN_PROCEEDING)
 		send_cancel(t);
 	else
 		t->cancel_pending = true; /* RFC 3261 9.1: wait for a provisional */
@@ -343,6 +376,8 @@ static void out_notify(struct conn_watch *w, struct conn *c, enum conn_event ev)
 	struct txn *t = (struct txn *)((char *)w - offsetof(struct txn, out));
 
 	if (ev != CONN_EV_CLOSED || t->final_status)
+		return;
+	if (!conn_was_open(c) && !t->responded && t->owner && t->owner->retry(t->owner_arg))
 		return;
 	/* RFC 3261 8.1.3.1: a transport failure counts as a 503. */
 	txn_reply(t, 503, "Next Hop Unreachable", NULL);
@@ -429,6 +464,7 @@ void txn_on_response(struct conn *c, msg_t *msg)
 	}
 	if (sip->sip_cseq->cs_method == sip_method_cancel)
 		goto out_destroy; /* the answer to our own CANCEL: hop-by-hop */
+	t->responded = true;
 	if (status < 200)
 		on_provisional(t, msg, status);
 	else

@@ -36,13 +36,30 @@ struct txn *txn_find_server(const sip_t *sip, const char *method);
  * NULL when out of memory. */
 struct txn *txn_create(struct conn *in, msg_t *msg, struct config *cfg);
 
+/* Whoever prepares the forwarding of a transaction (request.c, while it
+ * waits for DNS or dials). */
+struct txn_owner {
+	/* The transaction ended before it was forwarded (a CANCEL, Timer F):
+	 * stop preparing, the transaction is gone. */
+	void (*abandon)(void *arg);
+	/* The connection it went out on failed before it ever opened: true when
+	 * the owner forwarded it again (txn_forward) to another target, false
+	 * when none is left (the transaction then answers 503). */
+	bool (*retry)(void *arg);
+};
+
+/* Register the owner; NULL ops when it is done with the transaction. */
+void txn_set_owner(struct txn *t, const struct txn_owner *ops, void *arg);
+
 /* Answer upstream ourselves, with optional extra header lines (NULL-ended).
  * A final answer ends the forwarding side (a CANCEL goes downstream when an
  * INVITE branch is pending) and may free t: do not use t afterwards. */
 void txn_reply(struct txn *t, int status, const char *phrase, const char *const *extra);
 
 /* Send the forwarded request fwd (ownership passes) on out, where branch is
- * the one in the Via we pushed. Starts Timer B/F. */
+ * the one in the Via we pushed. Timer B/F runs from the transaction's
+ * creation. Calling it again before any response replaces the branch (SRV
+ * failover). */
 void txn_forward(struct txn *t, msg_t *fwd, struct conn *out, const char *branch,
 		 const char *next_hop);
 

@@ -68,7 +68,7 @@ static void to_foreign_host(const struct config *cfg, struct route_target *t, co
 	for (size_t i = 0; !t->ip && i < cfg->n_routes; i++) {
 		r = &cfg->routes[i];
 		if (strcasecmp(r->host.host, host) == 0)
-			t->ip = r->address ? r->address : r->host.host;
+			t->ip = r->address;
 	}
 }
 
@@ -77,11 +77,15 @@ static void to_domain(const struct config *cfg, struct route_target *t, const ch
 	const struct config_route *r = config_route_for(cfg, domain);
 
 	if (!r) {
-		reject(t, 404, "No Route To Domain", "no static route for the domain");
+		t->verdict = ROUTE_FORWARD;
+		t->side = SIDE_EXTERNAL;
+		t->transport = TRANSPORT_TLS;
+		t->srv_domain = domain;
+		t->why = "DNS SRV _sipfederationtls._tcp";
 		return;
 	}
 	to_foreign_host(cfg, t, r->host.host, r->host.port, "static route");
-	t->ip = r->address ? r->address : r->host.host;
+	t->ip = r->address;
 }
 
 /* An in-dialog request whose Route set ended with our entries. */
@@ -105,10 +109,9 @@ static void in_dialog(const struct config *cfg, const struct route_request *req,
 	}
 	to_foreign_host(cfg, t, ru->url_host, sipmsg_url_port(ru, 5061), "in-dialog, Request-URI");
 	t->flow = h ? h->flow : 0;
-	if (!t->ip && !t->flow) {
-		/* No connection hint and no address: try the domain's route. */
-		to_domain(cfg, t, ru->url_host);
-	}
+	/* RFC 3263: a name without a port is a domain, found through SRV. */
+	if (!t->ip && !ru->url_port)
+		t->srv_domain = ru->url_host;
 }
 
 void route_decide(const struct config *cfg, const struct route_request *req,

@@ -5,7 +5,8 @@
  * Rules (DESIGN section 3):
  *  - a new request from a foreign edge goes to the designated routing node;
  *  - a new request from the inside goes to the static route of the
- *    Request-URI's domain;
+ *    Request-URI's domain, else to the edge its DNS SRV record names (a
+ *    static route that cannot be reached never falls back to DNS);
  *  - an in-dialog request (it carried our Record-Route entries back as
  *    Route) goes to the node and connection named in our signed token, or
  *    along the Route entries that remain after ours;
@@ -47,6 +48,8 @@ struct route_target {
 	const char *host;                /* TLS server name, or the IP */
 	const char *ip;                  /* IP to dial */
 	uint16_t port;
+	const char *srv_domain;          /* find the edge by DNS SRV for this
+					    domain (host, ip and port unset) */
 	const struct config_node *node;  /* inside node, or NULL */
 	uint64_t flow;                   /* preferred connection id, 0 none */
 	const char *why;                 /* the rule, for the log */

@@ -174,6 +174,10 @@ role = routing
 host = $PARTNER_FQDN
 port = $EDGE_PORT
 address = 127.0.0.1
+
+[policy]
+local_domains = example.test
+${EXTRA_CONFIG:-}
 EOF
 }
 

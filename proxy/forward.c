@@ -1,0 +1,560 @@
+/* forward: the stages after a request was checked (see forward.h). */
+#include "forward.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gnutls/crypto.h>
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_util.h>
+
+#include "dns.h"
+#include "log.h"
+#include "sipmsg.h"
+#include "txn.h"
+#include "routing/policy.h"
+#include "routing/route.h"
+
+#define BRANCH_PREFIX "z9hG4bK-fp"
+#define RETRY_AFTER "Retry-After: 30"
+#define ALLOW_METHODS                                                                      \
+	"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, INFO, SUBSCRIBE, NOTIFY, "      \
+	"PUBLISH, REFER, UPDATE, PRACK, BENOTIFY, NEGOTIATE"
+/* Headers a foreign peer may not assert to the inside (lync-interop D5). */
+static const char *const untrusted_inbound[] = {
+	"ms-edge-proxy-message-trust", "P-Asserted-Identity", "P-Preferred-Identity", NULL,
+};
+
+/* One request on its way. */
+struct fwd {
+	struct conn *in;             /* refcounted: where it came from */
+	struct config *cfg;          /* refcounted: the snapshot it runs under */
+	msg_t *msg;                  /* owned when stateless, else the txn's */
+	struct txn *txn;             /* NULL: stateless (ACK, BENOTIFY) */
+	struct route_info ri;
+	char hash[32];
+	struct route_target target;
+	struct dns_query *query;     /* the lookup we wait for, or NULL */
+	bool identity_known;         /* expected[] is filled */
+	const char *expected[DNS_MAX_RECORDS + 2];
+	char expected_buf[DNS_MAX_RECORDS][DNS_NAME_MAX];
+	struct dns_result targets;   /* edges to try (SRV, or the one host) */
+	size_t next_target;
+	struct dns_result addrs;     /* addresses of the current edge */
+	size_t next_addr;
+	char host[DNS_NAME_MAX];     /* current edge: TLS name and port */
+	uint16_t port;
+	char hop[320];               /* for the log */
+};
+
+static struct ev_loop *loop;
+static uint32_t boot_id;      /* tells our branches apart from another run's */
+static uint64_t branch_counter;
+
+static void police(struct fwd *f);
+static void resolve(struct fwd *f);
+static void try_next_target(struct fwd *f);
+static void try_next_addr(struct fwd *f);
+
+void forward_init(struct ev_loop *l)
+{
+	loop = l;
+	gnutls_rnd(GNUTLS_RND_NONCE, &boot_id, sizeof(boot_id));
+}
+
+static void free_fwd(struct fwd *f)
+{
+	dns_cancel(f->query);
+	if (!f->txn && f->msg)
+		msg_destroy(f->msg);
+	conn_unref(f->in);
+	config_unref(f->cfg);
+	free(f);
+}
+
+static sip_t *sip_of(const struct fwd *f)
+{
+	return sip_object(f->msg);
+}
+
+/* ---- answering upstream ---- */
+
+/* A final answer of ours. For a stateful request f may be freed by this
+ * (the transaction lets go of its owner): do not touch f afterwards. */
+static void answer(struct fwd *f, int status, const char *phrase, const char *const *extra)
+{
+	if (f->txn) {
+		txn_reply(f->txn, status, phrase, extra);
+		return;
+	}
+	/* ACK and BENOTIFY get no answers: drop, and say so. */
+	log_warn("%s %s from %s dropped: %d %s", sip_of(f)->sip_request->rq_method_name,
+		 sipmsg_call_id(sip_of(f)), conn_peer(f->in), status, phrase);
+	free_fwd(f);
+}
+
+static void log_decision(const struct fwd *f, const char *verdict, const char *detail,
+			 const char *why)
+{
+	sip_t *sip = sip_of(f);
+
+	log_info("req in  %s call-id=%s from=%s peer=%s/%s -> %s %s (%s)",
+		 sip->sip_request->rq_method_name, sipmsg_call_id(sip), sipmsg_from_domain(sip),
+		 conn_peer(f->in), conn_side(f->in) == SIDE_EXTERNAL ? "external" : "internal",
+		 verdict, detail, why);
+}
+
+static void fail_unreachable(struct fwd *f, const char *why)
+{
+	log_warn("next hop for %s unreachable: %s", sipmsg_call_id(sip_of(f)), why);
+	answer(f, 503, "Next Hop Unreachable", (const char *const[]){ RETRY_AFTER, NULL });
+}
+
+/* ---- building the request we send ---- */
+
+static void our_side(const struct config *cfg, enum conn_side side, const char **host,
+		     uint16_t *port, enum transport *tp)
+{
+	if (side == SIDE_EXTERNAL) {
+		*host = cfg->public_fqdn;
+		*port = cfg->external_listen.port;
+		*tp = TRANSPORT_TLS;
+	} else {
+		*host = cfg->internal_advertise.host;
+		*port = cfg->internal_advertise.port;
+		*tp = cfg->internal_transport;
+	}
+}
+
+/* One of our Record-Route entries, facing `side`, reachable over `flow`. */
+static int push_rr(msg_t *out, const struct config *cfg, enum conn_side side,
+		   const struct config_node *node, uint64_t flow)
+{
+	struct rr_token tok = { .side = side == SIDE_EXTERNAL ? 'e' : 'i', .flow = flow };
+	char value[160], uri[512];
+	const char *host;
+	uint16_t port;
+	enum transport tp;
+
+	if (node)
+		snprintf(tok.node, sizeof(tok.node), "%s", node->name);
+	if (rr_token_encode(cfg->route_secret, &tok, value, sizeof(value)) < 0)
+		return -1;
+	our_side(cfg, side, &host, &port, &tp);
+	snprintf(uri, sizeof(uri), "sip:%s:%u;transport=%s;lr;" RR_PARAM "=%s", host, port,
+		 tp == TRANSPORT_TLS ? "tls" : "tcp", value);
+	return sipmsg_push_record_route(out, sip_object(out), uri);
+}
+
+/* Going inside: drop what only a hop to us needed (tolerated Proxy-Require
+ * tags, all of them since request.c refused the others) and what a
+ * foreign peer may not assert. */
+static void clean_inbound(msg_t *out, sip_t *sip)
+{
+	if (sip->sip_proxy_require)
+		msg_header_remove_all(out, (msg_pub_t *)sip, (msg_header_t *)sip->sip_proxy_require);
+	for (const char *const *name = untrusted_inbound; *name; name++)
+		sipmsg_remove_named(out, sip, *name);
+}
+
+/* The copy we send: our Route entries gone, Max-Forwards down, our
+ * Record-Route (out-of-dialog requests only) and Via on top. */
+static msg_t *build_forward(struct fwd *f, struct conn *out, const char *branch)
+{
+	msg_t *copy = msg_copy(f->msg);
+	const struct route_target *t = &f->target;
+	sip_t *sip;
+	const char *host;
+	uint16_t port;
+	enum transport tp;
+
+	if (!copy)
+		return NULL;
+	sip = sip_object(copy);
+	for (unsigned i = 0; i < f->ri.ours; i++)
+		sip_route_remove(copy, sip);
+	sipmsg_decrement_max_forwards(copy, sip);
+	if (conn_side(f->in) == SIDE_EXTERNAL && t->side == SIDE_INTERNAL)
+		clean_inbound(copy, sip);
+	if (!sip->sip_to->a_tag && sip->sip_request->rq_method != sip_method_ack) {
+		/* Double record-routing (RFC 5658): the entry facing where the
+		 * request came from first, the one facing where it goes on top. */
+		if (push_rr(copy, f->cfg, conn_side(f->in), t->node, conn_id(f->in)) < 0 ||
+		    push_rr(copy, f->cfg, t->side, t->node, conn_id(out)) < 0)
+			goto out_destroy;
+	}
+	our_side(f->cfg, t->side, &host, &port, &tp);
+	if (sipmsg_push_via(copy, sip, tp == TRANSPORT_TLS ? "TLS" : "TCP", host, port, branch) < 0)
+		goto out_destroy;
+	return copy;
+out_destroy:
+	msg_destroy(copy);
+	return NULL;
+}
+
+static void make_branch(const struct fwd *f, char *out, size_t len)
+{
+	if (f->txn)
+		snprintf(out, len, BRANCH_PREFIX "%08" PRIx32 "%08" PRIx64 ".%s", boot_id,
+			 ++branch_counter, f->hash);
+	else /* stateless: every copy of this request must get the same one */
+		snprintf(out, len, BRANCH_PREFIX "%08lx.%s",
+			 msg_hash_string(sip_of(f)->sip_via->v_branch), f->hash);
+}
+
+static void send_on(struct fwd *f, struct conn *out)
+{
+	char branch[96];
+	msg_t *copy;
+
+	make_branch(f, branch, sizeof(branch));
+	copy = build_forward(f, out, branch);
+	if (!copy) {
+		answer(f, 500, "Cannot Build Request", NULL);
+		return;
+	}
+	if (f->txn) {
+		txn_forward(f->txn, copy, out, branch, f->hop);
+		return; /* f stays the owner, for failover */
+	}
+	sipmsg_send(out, copy);
+	msg_destroy(copy);
+	free_fwd(f);
+}
+
+/* ---- finding the next hop ---- */
+
+static void describe_hop(struct fwd *f, const char *ip, uint16_t port)
+{
+	const struct route_target *t = &f->target;
+
+	snprintf(f->hop, sizeof(f->hop), "%s:%u/%s%s%s%s%s", ip, port,
+		 t->transport == TRANSPORT_TLS ? "tls" : "tcp", t->node ? " node=" : "",
+		 t->node ? t->node->name : "", f->host[0] ? " host=" : "", f->host);
+}
+
+static void dial(struct fwd *f, const char *ip, uint16_t port)
+{
+	const struct route_target *t = &f->target;
+	const char *name = f->host[0] ? f->host : ip;
+	struct conn *c = conn_find_outbound(t->side, t->transport, ip, port, name);
+
+	describe_hop(f, ip, port);
+	if (!c)
+		c = conn_connect(loop, ip, port, name, t->side, t->transport, f->cfg);
+	if (!c) {
+		log_warn("cannot dial %s for %s: %s", f->hop, sipmsg_call_id(sip_of(f)),
+			 strerror(errno));
+		try_next_addr(f);
+		return;
+	}
+	send_on(f, c);
+}
+
+static void on_addrs(void *arg, const struct dns_result *r)
+{
+	struct fwd *f = arg;
+
+	f->query = NULL;
+	f->addrs = *r;
+	f->next_addr = 0;
+	try_next_addr(f);
+}
+
+static void try_next_addr(struct fwd *f)
+{
+	if (f->addrs.status == 0 && f->next_addr < f->addrs.n) {
+		dial(f, f->addrs.ip[f->next_addr++], f->port);
+		return;
+	}
+	try_next_target(f);
+}
+
+/* The next edge of the plan: reuse a connection to it, or look it up. */
+static void try_next_target(struct fwd *f)
+{
+	struct conn *c;
+
+	if (f->next_target >= f->targets.n) {
+		fail_unreachable(f, "no next hop could be reached");
+		return;
+	}
+	snprintf(f->host, sizeof(f->host), "%s", f->targets.srv[f->next_target].host);
+	f->port = f->targets.srv[f->next_target].port;
+	f->next_target++;
+	f->addrs.n = 0;
+	if ((c = conn_find_by_peer_name(f->host))) {
+		describe_hop(f, conn_peer_ip(c), conn_peer_port(c));
+		send_on(f, c);
+		return;
+	}
+	if (dns_addr_cached(f->host, &f->addrs) == 0) {
+		f->next_addr = 0;
+		try_next_addr(f);
+		return;
+	}
+	f->query = dns_addr_lookup(f->host, on_addrs, f);
+	if (!f->query)
+		fail_unreachable(f, "out of memory");
+}
+
+/* One edge to try: the target's own host. */
+static void plan_single(struct fwd *f, const char *host, uint16_t port)
+{
+	f->targets = (struct dns_result){ .n = 1 };
+	snprintf(f->targets.srv[0].host, sizeof(f->targets.srv[0].host), "%s", host);
+	f->targets.srv[0].port = port;
+	f->next_target = 0;
+}
+
+static void on_srv(void *arg, const struct dns_result *r)
+{
+	struct fwd *f = arg;
+
+	f->query = NULL;
+	if (r->status == -ENOENT && f->cfg->a_record_fallback) {
+		plan_single(f, f->target.srv_domain, 5061);
+	} else if (r->status < 0) {
+		fail_unreachable(f, r->status == -ENOENT ? "no _sipfederationtls._tcp record"
+							 : "DNS lookup failed");
+		return;
+	} else {
+		f->targets = *r;
+		f->next_target = 0;
+	}
+	try_next_target(f);
+}
+
+static void resolve(struct fwd *f)
+{
+	const struct route_target *t = &f->target;
+	struct conn *c = t->flow ? conn_by_id(t->flow) : NULL;
+	struct dns_result cached;
+
+	if (c && conn_state(c) != CONN_CLOSED && conn_side(c) == t->side) {
+		describe_hop(f, conn_peer_ip(c), conn_peer_port(c));
+		send_on(f, c);
+		return;
+	}
+	if (t->host)
+		snprintf(f->host, sizeof(f->host), "%s", t->host);
+	if (t->side == SIDE_INTERNAL || t->ip) {
+		if (t->side == SIDE_INTERNAL)
+			f->host[0] = '\0'; /* inside nodes are dialled by address */
+		f->addrs = (struct dns_result){ .n = 0 };
+		dial(f, t->ip, t->port);
+		return;
+	}
+	if (!t->srv_domain) {
+		plan_single(f, t->host, t->port);
+		try_next_target(f);
+		return;
+	}
+	if (dns_srv_cached(t->srv_domain, &cached) == 0) {
+		on_srv(f, &cached);
+		return;
+	}
+	f->query = dns_srv_lookup(t->srv_domain, on_srv, f);
+	if (!f->query)
+		fail_unreachable(f, "out of memory");
+}
+
+/* The transaction's connection failed before it opened: next address,
+ * then next edge. */
+static bool owner_retry(void *arg)
+{
+	struct fwd *f = arg;
+
+	if (f->target.side == SIDE_INTERNAL ||
+	    (f->next_addr >= f->addrs.n && f->next_target >= f->targets.n))
+		return false;
+	try_next_addr(f);
+	return true;
+}
+
+static void owner_abandon(void *arg)
+{
+	free_fwd(arg);
+}
+
+static const struct txn_owner owner_ops = {
+	.abandon = owner_abandon,
+	.retry = owner_retry,
+};
+
+/* ---- policy ---- */
+
+static void deny(struct fwd *f, const struct policy_result *p)
+{
+	char warning[512], code[8];
+
+	snprintf(code, sizeof(code), "%d", f->cfg->deny_status);
+	log_decision(f, "deny", code, p->rule);
+	log_warn("denied %s from %s: %s: %s", sipmsg_call_id(sip_of(f)), conn_peer(f->in), p->rule,
+		 p->detail);
+	snprintf(warning, sizeof(warning), "Warning: 399 %s \"Denied by %s\"", f->cfg->public_fqdn,
+		 p->rule);
+	answer(f, f->cfg->deny_status, f->cfg->deny_reason, (const char *const[]){ warning, NULL });
+}
+
+static void take_srv_names(struct fwd *f, const struct dns_result *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; r->status == 0 && i < r->n; i++) {
+		snprintf(f->expected_buf[n], DNS_NAME_MAX, "%s", r->srv[i].host);
+		f->expected[n] = f->expected_buf[n];
+		n++;
+	}
+	f->expected[n] = NULL;
+	f->identity_known = true;
+}
+
+static void on_identity_srv(void *arg, const struct dns_result *r)
+{
+	struct fwd *f = arg;
+
+	f->query = NULL;
+	if (r->status == -ETIMEDOUT || r->status == -EIO) {
+		answer(f, 503, "Cannot Verify Peer", (const char *const[]){ RETRY_AFTER, NULL });
+		return;
+	}
+	take_srv_names(f, r);
+	police(f);
+}
+
+/* Names the From domain's edges may carry: from the config, the SRV cache,
+ * or a lookup (then police() runs again when it answers). */
+static bool find_expected(struct fwd *f, const char *domain)
+{
+	struct dns_result cached;
+
+	if (f->identity_known)
+		return true;
+	if (policy_configured_peer_names(f->cfg, domain, f->expected, DNS_MAX_RECORDS + 2)) {
+		f->identity_known = true;
+		return true;
+	}
+	if (dns_srv_cached(domain, &cached) == 0) {
+		take_srv_names(f, &cached);
+		return true;
+	}
+	f->query = dns_srv_lookup(domain, on_identity_srv, f);
+	if (!f->query)
+		answer(f, 500, "Out Of Memory", NULL);
+	return false;
+}
+
+static void police(struct fwd *f)
+{
+	sip_t *sip = sip_of(f);
+	bool inbound = conn_side(f->in) == SIDE_EXTERNAL;
+	bool in_dialog = f->ri.ours > 0;
+	const char *target_domain = in_dialog || !sip->sip_request->rq_url->url_host
+					    ? sip->sip_to->a_url->url_host
+					    : sip->sip_request->rq_url->url_host;
+	struct policy_request pr = {
+		.inbound = inbound,
+		.in_dialog = in_dialog,
+		.from_domain = sip->sip_from->a_url->url_host,
+		.to_domain = inbound ? sip->sip_to->a_url->url_host : target_domain,
+		.request_uri_host = sip->sip_request->rq_url->url_host,
+		.peer_names = conn_peer_names(f->in),
+		.expected = f->identity_known ? f->expected : NULL,
+	};
+	struct policy_result res;
+
+	policy_check(f->cfg, &pr, &res);
+	if (res.verdict == POLICY_NEED_PEER_NAMES) {
+		if (find_expected(f, pr.from_domain))
+			police(f);
+		return;
+	}
+	if (res.verdict == POLICY_DENY) {
+		deny(f, &res);
+		return;
+	}
+	const struct route_target *t = &f->target;
+	char to[300];
+
+	snprintf(to, sizeof(to), "%s%s%s", t->node ? "node=" : "", t->node ? t->node->name : "",
+		 t->srv_domain ? t->srv_domain : t->host ? t->host : "");
+	log_decision(f, "forward", to, t->why);
+	resolve(f);
+}
+
+/* ---- entry ---- */
+
+static void decide(struct fwd *f)
+{
+	sip_t *sip = sip_of(f);
+	enum conn_side arrived = conn_side(f->in);
+	enum conn_side toward = arrived == SIDE_EXTERNAL ? SIDE_INTERNAL : SIDE_EXTERNAL;
+	const sip_route_t *rest = sip->sip_route;
+	struct route_request rq;
+
+	for (unsigned i = 0; rest && i < f->ri.ours; i++)
+		rest = rest->r_next;
+	rq = (struct route_request){
+		.arrived_on = arrived,
+		.method = sip->sip_request->rq_method_name,
+		.request_uri = sip->sip_request->rq_url,
+		.next_route = rest ? rest->r_url : NULL,
+		.hint = f->ri.token_ok[toward] ? &f->ri.token[toward] : NULL,
+		.had_our_route = f->ri.ours > 0,
+	};
+	route_decide(f->cfg, &rq, &f->target);
+	if (f->target.verdict == ROUTE_LOCAL) {
+		log_decision(f, "answer", "200", f->target.why);
+		answer(f, 200, "OK", (const char *const[]){ ALLOW_METHODS, NULL });
+		return;
+	}
+	if (f->target.verdict == ROUTE_REJECT) {
+		char code[8];
+
+		snprintf(code, sizeof(code), "%d", f->target.status);
+		log_decision(f, "reject", code, f->target.why);
+		answer(f, f->target.status, f->target.phrase, NULL);
+		return;
+	}
+	police(f);
+}
+
+/* Requests nobody answers go without a transaction. */
+static bool stateless(const sip_t *sip)
+{
+	return sip->sip_request->rq_method == sip_method_ack ||
+	       strcasecmp(sip->sip_request->rq_method_name, "BENOTIFY") == 0;
+}
+
+void forward_request(struct conn *in, msg_t *msg, struct config *cfg,
+		     const struct route_info *ri, const char *loop_hash)
+{
+	sip_t *sip = sip_object(msg);
+	struct fwd *f = calloc(1, sizeof(*f));
+
+	if (!f) {
+		msg_destroy(msg);
+		return;
+	}
+	f->in = conn_ref(in);
+	f->cfg = config_ref(cfg);
+	f->msg = msg;
+	f->ri = *ri;
+	snprintf(f->hash, sizeof(f->hash), "%s", loop_hash);
+	if (!stateless(sip)) {
+		f->txn = txn_create(in, msg, cfg);
+		if (!f->txn) {
+			answer(f, 500, "Out Of Memory", NULL);
+			return;
+		}
+		txn_set_owner(f->txn, &owner_ops, f);
+		if (sip->sip_request->rq_method == sip_method_invite)
+			txn_reply(f->txn, 100, "Trying", NULL);
+	}
+	decide(f);
+}
