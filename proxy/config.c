@@ -21,6 +21,7 @@
 #include <gnutls/crypto.h>
 #include <sofia-sip/su_string.h>
 
+#include "config_reader.h"
 #include "routing/rr.h"
 #include "tls/creds.h"
 
@@ -34,15 +35,9 @@
 
 struct parse_state {
 	struct config *cfg;
-	const char *dir;          /* directory relative paths resolve against */
-	unsigned line;            /* line of the key being handled */
-	unsigned section_line;    /* line of the current [section] header */
-	bool mid_line;            /* the reader stopped inside a long line */
-	char section[128];        /* current section, for new node/route entries */
+	const char *dir;              /* directory relative paths resolve against */
+	struct config_reader reader;  /* the lines, and where we are in them */
 	unsigned errors;
-	/* the reader's source: a FILE or a string */
-	FILE *fp;
-	const char *text;
 };
 
 static void report(struct parse_state *ps, unsigned line, const char *fmt, ...)
@@ -159,7 +154,7 @@ static const char *parse_hostport_value(struct parse_state *ps, const char *valu
 		return NULL; /* empty: keep the default */
 	if (hostport_parse(ps->cfg->home, value, hp) < 0)
 		return "expected host:port";
-	hp->line = ps->line;
+	hp->line = ps->reader.line;
 	return NULL;
 }
 
@@ -184,7 +179,7 @@ static const char *parse_file(struct parse_state *ps, const char *value, void *f
 {
 	struct config_file *f = field;
 
-	f->line = ps->line;
+	f->line = ps->reader.line;
 	if (!*value) {
 		f->path = NULL;
 		return NULL;
@@ -253,7 +248,7 @@ static const char *parse_priority(struct parse_state *ps, const char *value, voi
 	struct config_tls *t = field;
 
 	t->priority = su_strdup(ps->cfg->home, value);
-	t->priority_line = ps->line;
+	t->priority_line = ps->reader.line;
 	return NULL;
 }
 
@@ -376,7 +371,7 @@ static const char *open_entry(struct parse_state *ps, int kind, const char *arg)
 		struct config_node *n = &c->nodes[c->n_nodes++];
 
 		n->name = su_strdup(c->home, arg);
-		n->line = ps->section_line;
+		n->line = ps->reader.section_line;
 		return NULL;
 	}
 	if (kind == SEC_DOMAIN) {
@@ -392,7 +387,7 @@ static const char *open_entry(struct parse_state *ps, int kind, const char *arg)
 
 		d->name = su_strdup(c->home, arg);
 		d->direction = DIR_BOTH;
-		d->line = ps->section_line;
+		d->line = ps->reader.section_line;
 		return NULL;
 	}
 	if (config_route_for(c, arg))
@@ -402,7 +397,7 @@ static const char *open_entry(struct parse_state *ps, int kind, const char *arg)
 
 	r->domain = su_strdup(c->home, arg);
 	r->host.port = 5061;
-	r->line = ps->section_line;
+	r->line = ps->reader.section_line;
 	return NULL;
 }
 
@@ -421,16 +416,19 @@ static int on_key(void *user, const char *section, const char *name, const char 
 {
 	struct parse_state *ps = user;
 	const char *arg, *err = NULL;
-	int kind = section_kind(section, &arg);
+	int kind;
 
+	section = config_reader_resolve(&ps->reader, section);
+	value = config_reader_resolve(&ps->reader, value);
+	kind = section_kind(section, &arg);
 	if (kind < 0) {
-		report(ps, ps->line, "unknown section [%s]", section);
+		report(ps, ps->reader.line, "unknown section [%s]", section);
 		return 1;
 	}
-	if (strcmp(section, ps->section) != 0) {
-		snprintf(ps->section, sizeof(ps->section), "%s", section);
+	if (ps->reader.new_section) {
+		ps->reader.new_section = false;
 		if (arg && (err = open_entry(ps, kind, arg))) {
-			report(ps, ps->section_line, "%s", err);
+			report(ps, ps->reader.section_line, "%s", err);
 			return 1;
 		}
 	}
@@ -441,58 +439,11 @@ static int on_key(void *user, const char *section, const char *name, const char 
 			continue;
 		err = k->parse(ps, value, (char *)field_base(ps, kind) + k->offset);
 		if (err)
-			report(ps, ps->line, "%s = %s: %s", name, value, err);
+			report(ps, ps->reader.line, "%s = %s: %s", name, value, err);
 		return 1;
 	}
-	report(ps, ps->line, "unknown key '%s' in [%s]", name, section);
+	report(ps, ps->reader.line, "unknown key '%s' in [%s]", name, section);
 	return 1;
-}
-
-/* inih reads one line per call: count them, and note section headers. */
-static void note_line(struct parse_state *ps, const char *line)
-{
-	/* inih reads a line longer than its buffer in pieces: count it once. */
-	if (!ps->mid_line) {
-		ps->line++;
-		const char *p = line;
-
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p == '[')
-			ps->section_line = ps->line;
-	}
-	size_t len = strlen(line);
-
-	ps->mid_line = len > 0 && line[len - 1] != '\n';
-}
-
-static char *read_file_line(char *buf, int size, void *user)
-{
-	struct parse_state *ps = user;
-	char *r = fgets(buf, size, ps->fp);
-
-	if (r)
-		note_line(ps, r);
-	return r;
-}
-
-static char *read_text_line(char *buf, int size, void *user)
-{
-	struct parse_state *ps = user;
-	const char *nl;
-	size_t len;
-
-	if (!*ps->text)
-		return NULL;
-	nl = strchr(ps->text, '\n');
-	len = nl ? (size_t)(nl - ps->text) + 1 : strlen(ps->text);
-	if (len > (size_t)size - 1)
-		len = (size_t)size - 1;
-	memcpy(buf, ps->text, len);
-	buf[len] = '\0';
-	ps->text += len;
-	note_line(ps, buf);
-	return buf;
 }
 
 /* ---- whole-snapshot checks, after every key is read ---- */
@@ -524,7 +475,7 @@ static void require_file(struct parse_state *ps, const struct config_file *f,
 			 const char *section, const char *key)
 {
 	if (!f->path)
-		report(ps, f->line ? f->line : ps->line, "[%s] needs '%s'", section, key);
+		report(ps, f->line ? f->line : ps->reader.line, "[%s] needs '%s'", section, key);
 }
 
 /* Load one credentials set; a failure names the line of the culprit. */
@@ -550,7 +501,7 @@ static struct tls_creds *load_creds(struct parse_state *ps, const struct config_
 	if (!cert->path || !key->path || !t->ca_bundle.path)
 		return NULL; /* already reported as missing or unreadable */
 	if (tls_creds_load(&spec, &creds, &part, err, sizeof(err)) < 0) {
-		report(ps, lines[part] ? lines[part] : ps->line, "%s", err);
+		report(ps, lines[part] ? lines[part] : ps->reader.line, "%s", err);
 		return NULL;
 	}
 	return creds;
@@ -593,7 +544,7 @@ static void check_nodes(struct parse_state *ps)
 		tls_nodes |= n->transport == TRANSPORT_TLS;
 	}
 	if (routing != 1)
-		report(ps, ps->line, "exactly one [node] needs 'role = routing' (found %zu)", routing);
+		report(ps, ps->reader.line, "exactly one [node] needs 'role = routing' (found %zu)", routing);
 	if (tls_nodes || c->internal_transport == TRANSPORT_TLS)
 		load_tls(ps, &c->internal_tls, "internal");
 }
@@ -630,19 +581,19 @@ static void check_whole(struct parse_state *ps)
 
 	/* Errors about what is missing point at the end of the file. */
 	if (!c->public_fqdn)
-		report(ps, ps->line, "[proxy] needs 'public_fqdn'");
+		report(ps, ps->reader.line, "[proxy] needs 'public_fqdn'");
 	if (!c->external_listen.host)
-		report(ps, ps->line, "[external] needs 'listen'");
+		report(ps, ps->reader.line, "[external] needs 'listen'");
 	else if (!is_ip_literal(c->external_listen.host))
 		report(ps, c->external_listen.line, "[external] listen must be an IP address");
 	if (!c->internal_listen.host)
-		report(ps, ps->line, "[internal] needs 'listen'");
+		report(ps, ps->reader.line, "[internal] needs 'listen'");
 	else if (!is_ip_literal(c->internal_listen.host))
 		report(ps, c->internal_listen.line, "[internal] listen must be an IP address");
 	if (!c->internal_advertise.host)
 		c->internal_advertise = c->internal_listen;
 	if (!c->local_domains || !c->local_domains[0])
-		report(ps, ps->line, "[policy] needs 'local_domains' (the SIP domains of the inside users)");
+		report(ps, ps->reader.line, "[policy] needs 'local_domains' (the SIP domains of the inside users)");
 	if (!c->route_secret || !*c->route_secret)
 		make_route_secret(c);
 	load_tls(ps, &c->external_tls, "external");
@@ -662,7 +613,7 @@ static void release_creds(void *arg)
 	tls_creds_unref(c->internal_tls.client);
 }
 
-static struct config *load(struct parse_state *ps, const char *name, ini_reader reader)
+static struct config *load(struct parse_state *ps, const char *name)
 {
 	struct config *c = su_home_new(sizeof(*c));
 	int r;
@@ -673,13 +624,14 @@ static struct config *load(struct parse_state *ps, const char *name, ini_reader 
 	c->file = su_strdup(c->home, name);
 	set_defaults(c);
 	ps->cfg = c;
-	r = ini_parse_stream(reader, ps, on_key, ps);
+	r = ini_parse_stream(config_reader_next, &ps->reader, on_key, ps);
 	if (r > 0)
 		report(ps, (unsigned)r, "syntax error (expected [section] or key = value)");
 	else if (r < 0)
 		report(ps, 0, "cannot read the file");
 	if (ps->errors == 0)
 		check_whole(ps);
+	config_reader_release(&ps->reader);
 	if (ps->errors) {
 		su_home_unref(c->home);
 		return NULL;
@@ -701,21 +653,21 @@ struct config *config_load_file(const char *file)
 	else
 		snprintf(dir, sizeof(dir), ".");
 	ps.dir = dir;
-	ps.fp = fopen(file, "r");
-	if (!ps.fp) {
+	ps.reader.fp = fopen(file, "r");
+	if (!ps.reader.fp) {
 		log_error("%s:0: cannot open: %s", file, strerror(errno));
 		return NULL;
 	}
-	c = load(&ps, file, read_file_line);
-	fclose(ps.fp);
+	c = load(&ps, file);
+	fclose(ps.reader.fp);
 	return c;
 }
 
 struct config *config_load_text(const char *name, const char *text)
 {
-	struct parse_state ps = { .dir = ".", .text = text };
+	struct parse_state ps = { .dir = ".", .reader.text = text };
 
-	return load(&ps, name, read_text_line);
+	return load(&ps, name);
 }
 
 struct config *config_ref(struct config *c)

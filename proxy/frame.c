@@ -33,6 +33,9 @@ struct frame {
 	size_t max_size;
 	msg_t *cur;              /* owned: message being received, or NULL */
 	size_t cur_bytes;        /* bytes given to cur so far */
+	size_t header_len;       /* cur's header length with the blank line, 0
+				    until that line has been seen */
+	bool at_line_start;      /* header scan: the last byte ended a line */
 	char *pending;           /* owned: bytes not yet given to the parser */
 	size_t pending_len, pending_cap;
 	unsigned crlf_run;       /* CR/LF bytes seen in a row between messages */
@@ -128,6 +131,21 @@ static enum frame_event fail(struct frame *f, enum frame_event why, msg_t **msg)
 	return why;
 }
 
+/* Find where cur's headers end (an empty line; Sofia also takes bare LF),
+ * so an announced body can be measured against the cap before it comes. */
+static void scan_headers(struct frame *f, const char *p, size_t len)
+{
+	for (size_t i = 0; i < len && f->header_len == 0; i++) {
+		if (p[i] == '\n') {
+			if (f->at_line_start)
+				f->header_len = f->cur_bytes + i + 1;
+			f->at_line_start = true;
+		} else if (p[i] != '\r') {
+			f->at_line_start = false;
+		}
+	}
+}
+
 /* Give the parser the next chunk of pending bytes. */
 static enum frame_event feed_parser(struct frame *f, msg_t **msg)
 {
@@ -145,7 +163,10 @@ static enum frame_event feed_parser(struct frame *f, msg_t **msg)
 			return fail(f, FRAME_BROKEN, msg);
 		msg_maxsize(f->cur, f->max_size + SOFIA_SLACK);
 		f->cur_bytes = 0;
+		f->header_len = 0;
+		f->at_line_start = false;
 	}
+	scan_headers(f, f->pending, len);
 	nvec = msg_recv_iovec(f->cur, vec, FRAME_MAX_VECTORS, len, 0);
 	if (nvec < 0)
 		return fail(f, FRAME_TOO_LARGE, msg);
@@ -216,12 +237,12 @@ enum frame_event frame_next(struct frame *f, msg_t **msg)
 			if (r > 0)
 				return complete(f, msg);
 			/* Incomplete: every byte it holds is its own. Refuse as
-			 * soon as the headers announce a body over the cap. */
+			 * soon as the headers announce a total over the cap. */
 			sip_t *sip = sip_object(f->cur);
 
 			if (f->cur_bytes > f->max_size ||
-			    (sip && sip->sip_content_length &&
-			     sip->sip_content_length->l_length > f->max_size))
+			    (f->header_len && sip && sip->sip_content_length &&
+			     f->header_len + sip->sip_content_length->l_length > f->max_size))
 				return fail(f, FRAME_TOO_LARGE, msg);
 			if (f->pending_len == 0)
 				return FRAME_NEED_MORE;

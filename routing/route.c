@@ -107,11 +107,14 @@ static void in_dialog(const struct config *cfg, const struct route_request *req,
 		t->flow = h ? h->flow : 0;
 		return;
 	}
-	to_foreign_host(cfg, t, ru->url_host, sipmsg_url_port(ru, 5061), "in-dialog, Request-URI");
+	/* RFC 3263: a name without a port is a domain: its static route, or
+	 * its SRV record. */
+	if (!ru->url_port && !is_ip(ru->url_host))
+		to_domain(cfg, t, ru->url_host);
+	else
+		to_foreign_host(cfg, t, ru->url_host, sipmsg_url_port(ru, 5061),
+				"in-dialog, Request-URI");
 	t->flow = h ? h->flow : 0;
-	/* RFC 3263: a name without a port is a domain, found through SRV. */
-	if (!t->ip && !ru->url_port)
-		t->srv_domain = ru->url_host;
 }
 
 void route_decide(const struct config *cfg, const struct route_request *req,

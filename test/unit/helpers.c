@@ -53,6 +53,41 @@ void rows_done(void)
 		fail_msg("%u row check(s) failed (see above)", n);
 }
 
+/* ---- the "{cN}" notation ---- */
+
+char *repeat_expand(const char *raw, size_t *len)
+{
+	size_t cap = strlen(raw) + 1, n = 0;
+	char *out = malloc(cap);
+
+	assert_non_null(out);
+	for (const char *p = raw; *p;) {
+		char c = *p;
+		size_t count = 1;
+
+		if (c == '{') {
+			char *end;
+
+			c = p[1];
+			count = strtoul(p + 2, &end, 10);
+			assert_true(*end == '}');
+			p = end + 1;
+		} else {
+			p++;
+		}
+		if (n + count + 1 > cap) {
+			cap = (n + count + 1) * 2;
+			out = realloc(out, cap);
+			assert_non_null(out);
+		}
+		memset(out + n, c, count);
+		n += count;
+	}
+	out[n] = '\0';
+	*len = n;
+	return out;
+}
+
 /* ---- PKI ---- */
 
 static char pki[64];

@@ -4,6 +4,7 @@
  *    and a description; a failed check prints "FILE:ROWLINE: desc: what",
  *    counts the failure and goes on, so one run lists every bad row.
  *    rows_done() then fails the cmocka test if any row failed.
+ *  - "{cN}" in a raw text: N copies of c, for long headers and bodies.
  *  - A throw-away PKI (test/certs/mkpki.sh) in a temporary directory, made
  *    once per test program, and configs whose text names it as "@PKI@".
  *  - A capture of stderr, where the code under test logs. */
@@ -21,6 +22,7 @@
 /* Rows are structs whose first two fields are `int line; const char *desc;`
  * (ROW(...) fills them). */
 #define ROW(desc) __LINE__, (desc)
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 bool row_check(const char *file, int line, const char *desc, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -36,6 +38,10 @@ void rows_done(void);
 #define CHECK_INT(r, got, want) \
 	row_int(__FILE__, (r)->line, (r)->desc, #got, (long long)(got), (long long)(want))
 #define CHECK_STR(r, got, want) row_str(__FILE__, (r)->line, (r)->desc, #got, (got), (want))
+
+/* raw with every "{cN}" replaced by N copies of the character c; *len
+ * gets the length. Free with free(). */
+char *repeat_expand(const char *raw, size_t *len);
 
 /* Make the PKI (once per process) and return its absolute directory. */
 const char *pki_dir(void);
@@ -75,6 +81,8 @@ char *capture_end(void);
 	"[route partner.example.test]\n"                                       \
 	"host = edge.partner.example.test\n"                                   \
 	"port = 5062\n"                                                        \
-	"address = 192.0.2.10\n"
+	"address = 192.0.2.10\n"                                               \
+	"[policy]\n"                                                           \
+	"local_domains = example.test\n"
 
 #endif

@@ -4,8 +4,8 @@
  * random points (a seeded PRNG: SPLITS_PER_ROW cuttings of 0..11 cuts), and
  * every way must give the same events: messages (method, Call-ID, exact
  * body), keep-alive pings, and how the stream ends (clean, inside a message,
- * too large, broken). In the raw text, "{cN}" stands for N copies of the
- * character c, so long bodies and headers stay readable. */
+ * too large, broken). Raw texts use the "{cN}" notation of helpers.h for
+ * long bodies and headers. */
 #include "helpers.h"
 
 #include <errno.h>
@@ -63,11 +63,15 @@ struct frame_row {
 	const char *events; /* M message, P ping, L too large, B broken */
 	struct want_msg msgs[MAX_MSGS];
 	bool ends_inside; /* the stream stops inside a message */
+	const char *culprit; /* L or B: Call-ID of the message handed out with
+				it (to answer 413 or 400), NULL: not checked */
 };
 
 static const struct frame_row rows[] = {
+	/* ---- pipelining, keep-alives, bodies ---- */
 	{ ROW("pipelined MESSAGE, INVITE with SDP, OPTIONS"), MSG_A INVITE_B OPTIONS_C, 65536,
-	  "MMM", { { "MESSAGE", "a@x", "hello" }, { "INVITE", "b@x", SDP }, { "OPTIONS", "c@x", "" } } },
+	  "MMM",
+	  { { "MESSAGE", "a@x", "hello" }, { "INVITE", "b@x", SDP }, { "OPTIONS", "c@x", "" } } },
 	{ ROW("a lone CRLF is a pong: nothing happens"), "\r\n", 65536, "" },
 	{ ROW("CRLF CRLF alone is one ping"), PING, 65536, "P" },
 	{ ROW("three CRLFs: one ping and half of the next"), PING "\r\n", 65536, "P" },
@@ -85,10 +89,14 @@ static const struct frame_row rows[] = {
 	{ ROW("body of 3000 bytes spans reads"),
 	  REQ("MESSAGE", "e@x", "", "3000", "{y2999}z") MSG_A, 65536, "MM",
 	  { { "MESSAGE", "e@x", "{y2999}z" }, { "MESSAGE", "a@x", "hello" } } },
+	{ ROW("body of 10000 bytes, over several parser chunks"),
+	  REQ("MESSAGE", "e2@x", "", "10000", "a{b9998}c") OPTIONS_C, 65536, "MM",
+	  { { "MESSAGE", "e2@x", "a{b9998}c" }, { "OPTIONS", "c@x", "" } } },
 	{ ROW("stream ends inside the headers"), MSG_A "OPTIONS sip:x SIP/2.0\r\nVia: SIP",
 	  65536, "M", { { "MESSAGE", "a@x", "hello" } }, true },
 	{ ROW("stream ends inside the body"), REQ("MESSAGE", "f@x", "", "10", "12345"), 65536,
 	  "", { { NULL } }, true },
+	/* ---- the size cap ---- */
 	{ ROW("message exactly at the cap"), REQ("MESSAGE", "g@x", "", "600", "{q600}"), 0, "M",
 	  { { "MESSAGE", "g@x", "{q600}" } } },
 	{ ROW("1.6 KB message under a 2000-byte cap"), REQ("MESSAGE", "g@x", "", "1400", "{q1400}"),
@@ -98,10 +106,29 @@ static const struct frame_row rows[] = {
 	    { "MESSAGE", "a@x", "hello" }, { "MESSAGE", "a@x", "hello" } } },
 	{ ROW("headers + body one byte over the cap"), REQ("MESSAGE", "g@x", "", "600", "{q600}"),
 	  -1, "L" },
+	{ ROW("10 KB message exactly at the cap"), REQ("MESSAGE", "g2@x", "", "10000", "{r10000}"),
+	  0, "M", { { "MESSAGE", "g2@x", "{r10000}" } } },
+	{ ROW("10 KB message one byte over the cap"),
+	  REQ("MESSAGE", "g2@x", "", "10000", "{r10000}"), -1, "L", .culprit = "g2@x" },
+	/* The second message is 247 bytes of headers and 777 or 778 of body. */
+	{ ROW("message exactly at the cap after a good one"),
+	  MSG_A REQ("MESSAGE", "g3@x", "", "777", "{r777}"), 1024, "MM",
+	  { { "MESSAGE", "a@x", "hello" }, { "MESSAGE", "g3@x", "{r777}" } } },
+	{ ROW("message one byte over the cap after a good one"),
+	  MSG_A REQ("MESSAGE", "g3@x", "", "778", "{r778}"), 1024, "ML",
+	  { { "MESSAGE", "a@x", "hello" } } },
 	{ ROW("header line beyond the cap"), REQ("MESSAGE", "h@x", "Subject: {s3000}\r\n", "0", ""),
-	  1024, "L" },
+	  1024, "L", .culprit = "h@x" },
+	{ ROW("header line beyond a cap larger than a parser chunk"),
+	  REQ("MESSAGE", "h2@x", "Subject: {s20000}\r\n", "0", ""), 8192, "L" },
 	{ ROW("Content-Length beyond the cap"), REQ("MESSAGE", "i@x", "", "5000", "{b5000}"), 1024,
-	  "L" },
+	  "L", .culprit = "i@x" },
+	{ ROW("Content-Length beyond the cap, headers only so far"),
+	  REQ("MESSAGE", "i2@x", "", "2000", ""), 1024, "L" },
+	/* The body (900) fits the cap but headers (247) + body do not:
+	 * refused as soon as the headers are in. */
+	{ ROW("headers + announced body beyond the cap, headers only so far"),
+	  REQ("MESSAGE", "i3@x", "", "900", ""), 1024, "L" },
 	{ ROW("largest 32-bit Content-Length, little body sent"),
 	  REQ("MESSAGE", "j@x", "", "4294967295", "abc"), 1024, "L" },
 	{ ROW("Content-Length over 32 bits is broken framing"),
@@ -109,7 +136,9 @@ static const struct frame_row rows[] = {
 	{ ROW("good message, then one over the cap"),
 	  MSG_A REQ("MESSAGE", "k@x", "", "2000", "{b2000}"), 1024, "ML",
 	  { { "MESSAGE", "a@x", "hello" } } },
-	{ ROW("Content-Length: abc"), REQ("MESSAGE", "l@x", "", "abc", "hello"), 65536, "B" },
+	/* ---- broken framing ---- */
+	{ ROW("Content-Length: abc"), REQ("MESSAGE", "l@x", "", "abc", "hello"), 65536, "B",
+	  .culprit = "l@x" },
 	{ ROW("negative Content-Length"), REQ("MESSAGE", "l@x", "", "-5", "hello"), 65536, "B" },
 	{ ROW("two different Content-Length headers"),
 	  REQ("MESSAGE", "m@x", "Content-Length: 3\r\n", "5", "hello"), 65536, "B" },
@@ -122,41 +151,6 @@ static const struct frame_row rows[] = {
 	  { { "MESSAGE", "a@x", "hello" } } },
 };
 
-/* ---- the "{cN}" notation ---- */
-
-static char *expand(const char *raw, size_t *len)
-{
-	size_t cap = strlen(raw) + 1, n = 0;
-	char *out = malloc(cap);
-
-	assert_non_null(out);
-	for (const char *p = raw; *p;) {
-		char c = *p;
-		size_t count = 1;
-
-		if (c == '{') {
-			char *end;
-
-			c = p[1];
-			count = strtoul(p + 2, &end, 10);
-			assert_true(*end == '}');
-			p = end + 1;
-		} else {
-			p++;
-		}
-		if (n + count + 1 > cap) {
-			cap = (n + count + 1) * 2;
-			out = realloc(out, cap);
-			assert_non_null(out);
-		}
-		memset(out + n, c, count);
-		n += count;
-	}
-	out[n] = '\0';
-	*len = n;
-	return out;
-}
-
 /* ---- one feeding of a stream ---- */
 
 struct outcome {
@@ -167,6 +161,7 @@ struct outcome {
 	bool inside;        /* frame_in_message() at the end */
 	bool sticky_ok;     /* a failure repeated, and feeding then said -EPROTO */
 	int first_feed_err; /* the first non-zero frame_feed() return */
+	char culprit[64];   /* Call-ID handed out with L or B, or "" */
 };
 
 static void outcome_free(struct outcome *o)
@@ -179,9 +174,13 @@ static void note(struct outcome *o, char what, msg_t *msg)
 {
 	if (o->n_events < MAX_EVENTS)
 		o->events[o->n_events++] = what;
-	if (what == 'M' && o->n_msgs < MAX_MSGS)
+	if (what == 'M' && o->n_msgs < MAX_MSGS) {
 		o->msgs[o->n_msgs++] = msg;
-	else if (msg)
+		return;
+	}
+	if (msg && sip_object(msg) && sip_object(msg)->sip_call_id)
+		snprintf(o->culprit, sizeof(o->culprit), "%s", sip_object(msg)->sip_call_id->i_id);
+	if (msg)
 		msg_destroy(msg); /* the culprit of L or B, or one message too many */
 }
 
@@ -255,7 +254,7 @@ static bool check_msg(const struct where *w, msg_t *msg, const struct want_msg *
 {
 	sip_t *sip = sip_object(msg);
 	size_t blen;
-	char *body = expand(want->body, &blen);
+	char *body = repeat_expand(want->body, &blen);
 	bool ok = CHECK_TRUE(w, sip && sip->sip_request && sip->sip_call_id);
 
 	if (ok) {
@@ -282,6 +281,8 @@ static bool check_outcome(const struct frame_row *r, const struct where *w,
 	ok = ok && CHECK_INT(w, o->n_msgs, n_want);
 	for (size_t i = 0; ok && i < n_want; i++)
 		ok = check_msg(w, o->msgs[i], &r->msgs[i]);
+	if (failed && r->culprit)
+		ok = ok && CHECK_STR(w, o->culprit, r->culprit);
 	if (failed)
 		return ok && CHECK_TRUE(w, o->sticky_ok);
 	return ok && CHECK_INT(w, o->first_feed_err, 0) && CHECK_INT(w, o->inside, r->ends_inside);
@@ -308,28 +309,37 @@ static int cmp_size(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* "desc [N bytes, how they were cut]" */
 static void describe(char *out, size_t outlen, const char *desc, const size_t *cuts, size_t n,
 		     size_t len)
 {
-	int k = snprintf(out, outlen, "%s [%zu bytes, cut at", desc, len);
+	int k = snprintf(out, outlen, "%s [%zu bytes, ", desc, len);
 
-	for (size_t i = 0; i < n && k > 0 && (size_t)k < outlen; i++)
+	if (n > MAX_CUTS) {
+		snprintf(out + k, outlen - (size_t)k, "byte by byte]");
+		return;
+	}
+	if (n == 0) {
+		snprintf(out + k, outlen - (size_t)k, "in one read]");
+		return;
+	}
+	k += snprintf(out + k, outlen - (size_t)k, "reads cut at");
+	for (size_t i = 0; i < n && (size_t)k < outlen; i++)
 		k += snprintf(out + k, outlen - (size_t)k, " %zu", cuts[i]);
-	if (k > 0 && (size_t)k < outlen)
+	if ((size_t)k < outlen)
 		snprintf(out + k, outlen - (size_t)k, "]");
 }
 
 /* Feed one cutting and check it; false (and a report) on a mismatch. */
 static bool try_cutting(const struct frame_row *r, const char *buf, size_t len, size_t cap,
-			const size_t *cuts, size_t ncuts, const char *label)
+			const size_t *cuts, size_t ncuts)
 {
 	char desc[512];
 	struct where w = { r->line, desc };
 	struct outcome o;
 	bool ok;
 
-	describe(desc, sizeof(desc), label, ncuts > MAX_CUTS ? NULL : cuts,
-		 ncuts > MAX_CUTS ? 0 : ncuts, len);
+	describe(desc, sizeof(desc), r->desc, cuts, ncuts, len);
 	feed(buf, len, cap, cuts, ncuts, &o);
 	ok = check_outcome(r, &w, &o);
 	outcome_free(&o);
@@ -339,25 +349,23 @@ static bool try_cutting(const struct frame_row *r, const char *buf, size_t len, 
 static void run_row(const struct frame_row *r)
 {
 	size_t len, cuts[MAX_CUTS];
-	char *buf = expand(r->raw, &len);
+	char *buf = repeat_expand(r->raw, &len);
 	size_t cap = r->cap > 0 ? (size_t)r->cap : (size_t)((long)len + r->cap);
 	size_t *every = malloc((len + 1) * sizeof(*every));
-	char label[256];
 	bool ok;
 
 	assert_non_null(every);
 	for (size_t i = 0; i < len; i++)
 		every[i] = i + 1;
-	snprintf(label, sizeof(label), "%s: byte by byte", r->desc);
-	ok = try_cutting(r, buf, len, cap, NULL, 0, r->desc) &&
-	     try_cutting(r, buf, len, cap, every, len, label);
+	ok = try_cutting(r, buf, len, cap, NULL, 0) &&
+	     try_cutting(r, buf, len, cap, every, len);
 	for (int s = 0; ok && s < SPLITS_PER_ROW; s++) {
 		size_t n = (size_t)(prng() % (MAX_CUTS + 1));
 
 		for (size_t i = 0; i < n; i++)
 			cuts[i] = len > 1 ? 1 + (size_t)(prng() % (len - 1)) : 0;
 		qsort(cuts, n, sizeof(cuts[0]), cmp_size);
-		ok = try_cutting(r, buf, len, cap, cuts, n, r->desc);
+		ok = try_cutting(r, buf, len, cap, cuts, n);
 	}
 	free(every);
 	free(buf);
@@ -366,7 +374,7 @@ static void run_row(const struct frame_row *r)
 static void test_stream_table(void **state)
 {
 	prng_state = 20240601;
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++)
 		run_row(&rows[i]);
 	rows_done();
 }
@@ -375,7 +383,7 @@ static void test_stream_table(void **state)
 static void test_fixtures(void **state)
 {
 	size_t len;
-	char *s = expand("a{b3}c{\n2}", &len);
+	char *s = repeat_expand("a{b3}c{\n2}", &len);
 
 	assert_int_equal(len, 7);
 	assert_memory_equal(s, "abbbc\n\n", 8);

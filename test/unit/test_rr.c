@@ -50,7 +50,7 @@ static const struct encode_row encode_rows[] = {
 
 static void test_encode_table(void **state)
 {
-	for (size_t i = 0; i < sizeof(encode_rows) / sizeof(encode_rows[0]); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(encode_rows); i++) {
 		const struct encode_row *r = &encode_rows[i];
 		struct rr_token t = { .side = r->side, .flow = r->flow };
 		char out[256];
@@ -88,7 +88,7 @@ static const struct trip_row trip_rows[] = {
 
 static void test_round_trip(void **state)
 {
-	for (size_t i = 0; i < sizeof(trip_rows) / sizeof(trip_rows[0]); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(trip_rows); i++) {
 		const struct trip_row *r = &trip_rows[i];
 		struct rr_token in = { .side = r->side, .flow = r->flow }, out;
 		char text[128];
@@ -168,7 +168,7 @@ static void sign(const char *value, char *out, size_t outlen)
 
 static void test_decode_table(void **state)
 {
-	for (size_t i = 0; i < sizeof(decode_rows) / sizeof(decode_rows[0]); i++) {
+	for (size_t i = 0; i < ARRAY_LEN(decode_rows); i++) {
 		const struct decode_row *r = &decode_rows[i];
 		struct rr_token t;
 		char value[256];
