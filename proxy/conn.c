@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <assert.h>
 #include <sofia-sip/htable.h>
+#include <gnutls/crypto.h>
 
 #include "frame.h"
 #include "log.h"
@@ -73,7 +74,10 @@ struct conn {
 TAILQ_HEAD(conn_list, conn);
 static struct conn_list all_conns = TAILQ_HEAD_INITIALIZER(all_conns);
 static unsigned n_conns;
-static uint64_t next_id = 1;
+/* Connection ids travel in our signed Record-Route tokens; starting from a
+ * random value per process keeps a token from an earlier run (or the other
+ * instance of a pair) from naming an unrelated connection of ours. */
+static uint64_t next_id;
 static const struct conn_handler *handler;
 
 /* Connections by id, for the flow hints in our Record-Route entries. */
@@ -170,6 +174,10 @@ static struct conn *conn_new(struct ev_loop *loop, int fd, enum conn_side side,
 	}
 	c->loop = loop;
 	c->fd = fd;
+	if (next_id == 0) {
+		gnutls_rnd(GNUTLS_RND_NONCE, &next_id, sizeof(next_id));
+		next_id = (next_id >> 2) + 1; /* far from wrapping, never 0 */
+	}
 	c->id = next_id++;
 	c->refs = 1; /* the registry's, dropped by conn_close() */
 	c->side = side;

@@ -481,8 +481,12 @@ static void police(struct fwd *f)
 	const struct route_target *t = &f->target;
 	char to[300];
 
-	snprintf(to, sizeof(to), "%s%s%s", t->node ? "node=" : "", t->node ? t->node->name : "",
-		 t->srv_domain ? t->srv_domain : t->host ? t->host : "");
+	if (t->node)
+		snprintf(to, sizeof(to), "node=%s", t->node->name);
+	else if (t->srv_domain)
+		snprintf(to, sizeof(to), "domain=%s", t->srv_domain);
+	else
+		snprintf(to, sizeof(to), "host=%s", t->host);
 	log_decision(f, "forward", to, t->why);
 	resolve(f);
 }
