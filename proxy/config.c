@@ -108,6 +108,27 @@ static const char *parse_seconds(struct parse_state *ps, const char *value, void
 	return NULL;
 }
 
+static const char *parse_count(struct parse_state *ps, const char *value, void *field)
+{
+	char *end;
+	unsigned long v = strtoul(value, &end, 10);
+
+	if (*value == '-' || *end || end == value || v == 0 || v > 100)
+		return "expected a whole number from 1 to 100";
+	*(unsigned *)field = (unsigned)v;
+	return NULL;
+}
+
+/* Like parse_seconds, but 0 is allowed (off). */
+static const char *parse_period(struct parse_state *ps, const char *value, void *field)
+{
+	if (strcmp(value, "0") == 0) {
+		*(double *)field = 0;
+		return NULL;
+	}
+	return parse_seconds(ps, value, field);
+}
+
 static const char *parse_log_level(struct parse_state *ps, const char *value, void *field)
 {
 	return log_level_parse(value, field) < 0 ? "expected error, warn, info or debug" : NULL;
@@ -130,8 +151,10 @@ static const char *parse_role(struct parse_state *ps, const char *value, void *f
 		*(enum node_role *)field = NODE_ROUTING;
 	else if (!strcasecmp(value, "member"))
 		*(enum node_role *)field = NODE_MEMBER;
+	else if (!strcasecmp(value, "standby"))
+		*(enum node_role *)field = NODE_STANDBY;
 	else
-		return "expected routing or member";
+		return "expected routing, standby or member";
 	return NULL;
 }
 
@@ -260,6 +283,7 @@ enum section_kind {
 	SEC_INTERNAL,
 	SEC_POLICY,
 	SEC_DNS,
+	SEC_HEALTH,
 	SEC_NODE,
 	SEC_ROUTE,
 	SEC_DOMAIN,
@@ -306,6 +330,10 @@ static const struct keyword keywords[] = {
 	{ SEC_NODE, "address", parse_hostport_value, NODE(address) },
 	{ SEC_NODE, "transport", parse_transport, NODE(transport) },
 	{ SEC_NODE, "role", parse_role, NODE(role) },
+	{ SEC_NODE, "public_port", parse_port, NODE(public_port) },
+	{ SEC_HEALTH, "interval", parse_period, CFG(health_interval) },
+	{ SEC_HEALTH, "timeout", parse_seconds, CFG(health_timeout) },
+	{ SEC_HEALTH, "failures", parse_count, CFG(health_failures) },
 	{ SEC_ROUTE, "host", parse_fqdn, ROUTE(host.host) },
 	{ SEC_ROUTE, "port", parse_port, ROUTE(host.port) },
 	{ SEC_ROUTE, "address", parse_ip, ROUTE(address) },
@@ -324,10 +352,11 @@ static const struct keyword keywords[] = {
 /* "node NAME" -> SEC_NODE with *arg = NAME; -1 for an unknown section. */
 static int section_kind(const char *section, const char **arg)
 {
-	static const char *const fixed[] = { "proxy", "external", "internal", "policy", "dns" };
+	static const char *const fixed[] = { "proxy", "external", "internal", "policy", "dns",
+					     "health" };
 
 	*arg = NULL;
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 6; i++)
 		if (!strcmp(section, fixed[i]))
 			return i;
 	if (!strncmp(section, "node ", 5) && section[5]) {
@@ -465,6 +494,9 @@ static void set_defaults(struct config *c)
 	c->external_tls.priority = DEFAULT_TLS_PRIORITY;
 	c->internal_tls.priority = DEFAULT_TLS_PRIORITY;
 	c->internal_transport = TRANSPORT_TCP;
+	c->health_interval = 10;
+	c->health_timeout = 5;
+	c->health_failures = 2;
 	c->privacy_mode = PRIVACY_ALLOW_LIST;
 	c->deny_status = 403;
 	c->deny_reason = "Forbidden";
@@ -527,10 +559,29 @@ static void load_tls(struct parse_state *ps, struct config_tls *t, const char *s
 		t->client = tls_creds_ref(t->server);
 }
 
+/* PAT: each public port leads to one node, and none is another listener's. */
+static void check_public_port(struct parse_state *ps, const struct config_node *n, size_t index)
+{
+	const struct config *c = ps->cfg;
+
+	if (!n->public_port)
+		return;
+	if (n->public_port == c->external_listen.port ||
+	    (n->public_port == c->internal_listen.port &&
+	     c->internal_listen.host && c->external_listen.host &&
+	     !strcmp(c->internal_listen.host, c->external_listen.host)))
+		report(ps, n->line, "[node %s] public_port %u is already a listener's port", n->name,
+		       n->public_port);
+	for (size_t j = 0; j < index; j++)
+		if (c->nodes[j].public_port == n->public_port)
+			report(ps, n->line, "[node %s] public_port %u is also node %s's", n->name,
+			       n->public_port, c->nodes[j].name);
+}
+
 static void check_nodes(struct parse_state *ps)
 {
 	struct config *c = ps->cfg;
-	size_t routing = 0;
+	size_t routing = 0, standby = 0;
 	bool tls_nodes = false;
 
 	for (size_t i = 0; i < c->n_nodes; i++) {
@@ -541,10 +592,15 @@ static void check_nodes(struct parse_state *ps)
 		else if (!is_ip_literal(n->address.host))
 			report(ps, n->address.line, "[node %s] address must be an IP address", n->name);
 		routing += n->role == NODE_ROUTING;
+		standby += n->role == NODE_STANDBY;
 		tls_nodes |= n->transport == TRANSPORT_TLS;
+		check_public_port(ps, n, i);
 	}
 	if (routing != 1)
 		report(ps, ps->reader.line, "exactly one [node] needs 'role = routing' (found %zu)", routing);
+	if (standby > 1)
+		report(ps, ps->reader.line, "at most one [node] may have 'role = standby' (found %zu)",
+		       standby);
 	if (tls_nodes || c->internal_transport == TRANSPORT_TLS)
 		load_tls(ps, &c->internal_tls, "internal");
 }
@@ -687,6 +743,19 @@ const struct config_node *config_routing_node(const struct config *c)
 		if (c->nodes[i].role == NODE_ROUTING)
 			return &c->nodes[i];
 	return NULL;
+}
+
+const struct config_node *config_standby_node(const struct config *c)
+{
+	for (size_t i = 0; i < c->n_nodes; i++)
+		if (c->nodes[i].role == NODE_STANDBY)
+			return &c->nodes[i];
+	return NULL;
+}
+
+uint16_t config_node_public_port(const struct config *c, const struct config_node *n)
+{
+	return n && n->public_port ? n->public_port : c->external_listen.port;
 }
 
 const struct config_node *config_node_by_name(const struct config *c, const char *name)

@@ -51,7 +51,10 @@ struct config_tls {
 
 enum node_role {
 	NODE_MEMBER = 0, /* an ordinary cluster node */
-	NODE_ROUTING,    /* the designated routing node: new inbound requests */
+	NODE_ROUTING,    /* the designated routing node (or the load-balancer
+			    VIP in front of the cluster): new inbound requests */
+	NODE_STANDBY,    /* takes new inbound requests while the routing node
+			    is down */
 };
 
 struct config_node {
@@ -59,6 +62,8 @@ struct config_node {
 	struct hostport address;   /* where fedproxy reaches the node */
 	enum transport transport;
 	enum node_role role;
+	uint16_t public_port;      /* PAT: the external port leading to this
+				      node; 0: the [external] listen port */
 	unsigned line;             /* of the [node NAME] section */
 };
 
@@ -134,6 +139,11 @@ struct config {
 	bool allow_wildcard_certificates;  /* "*.example.com" in a peer certificate */
 	bool a_record_fallback;            /* no SRV record: try the domain's A/AAAA */
 
+	/* [health] */
+	double health_interval;            /* OPTIONS probe period per node, 0: off */
+	double health_timeout;             /* a probe unanswered this long failed */
+	unsigned health_failures;          /* failed probes in a row: node down */
+
 	/* [dns] */
 	const char *dns_servers;           /* "ip:port,..." or NULL for resolv.conf */
 
@@ -153,8 +163,12 @@ struct config *config_load_text(const char *name, const char *text);
 struct config *config_ref(struct config *c);
 void config_unref(struct config *c);
 
-/* The node with the routing role (there is exactly one). */
+/* The node with the routing role (there is exactly one), and the standby
+ * (at most one, else NULL). */
 const struct config_node *config_routing_node(const struct config *c);
+const struct config_node *config_standby_node(const struct config *c);
+/* The external port that leads to node n (PAT). */
+uint16_t config_node_public_port(const struct config *c, const struct config_node *n);
 const struct config_node *config_node_by_name(const struct config *c, const char *name);
 /* The [domain] entry that covers a domain (exact before wildcard), or NULL. */
 const struct config_domain *config_domain_for(const struct config *c, const char *domain);

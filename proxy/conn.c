@@ -60,6 +60,7 @@ struct conn {
 	char peer_ip[INET6_ADDRSTRLEN];
 	uint16_t peer_port;
 	char *server_name;            /* owned: the host we dialled, or NULL */
+	char *pat_node;               /* owned: node of the public port, or NULL */
 	char **peer_names;            /* owned: NULL-terminated cert names */
 	const char *fail_reason;      /* static string, or NULL */
 	char *out;                    /* owned output buffer */
@@ -216,7 +217,7 @@ static int start_transport(struct conn *c)
 
 struct conn *conn_accept(struct ev_loop *loop, int fd, const struct sockaddr *peer,
 			 socklen_t peerlen, enum conn_side side, enum transport transport,
-			 struct config *cfg)
+			 const char *pat_node, struct config *cfg)
 {
 	struct conn *c;
 
@@ -226,6 +227,7 @@ struct conn *conn_accept(struct ev_loop *loop, int fd, const struct sockaddr *pe
 		close(fd);
 		return NULL;
 	}
+	c->pat_node = pat_node ? strdup(pat_node) : NULL;
 	note_peer(c, peer);
 	if (start_transport(c) < 0) {
 		conn_close(c, "transport setup failed");
@@ -550,6 +552,7 @@ void conn_unref(struct conn *c)
 		free(c->peer_names);
 	}
 	free(c->server_name);
+	free(c->pat_node);
 	free(c->out);
 	free(c);
 }
@@ -629,6 +632,7 @@ enum transport conn_transport(const struct conn *c) { return c->transport; }
 bool conn_is_outbound(const struct conn *c) { return c->outbound; }
 bool conn_was_open(const struct conn *c) { return c->was_open; }
 const char *conn_peer(const struct conn *c) { return c->peer; }
+const char *conn_pat_node(const struct conn *c) { return c->pat_node; }
 const char *conn_peer_ip(const struct conn *c) { return c->peer_ip; }
 uint16_t conn_peer_port(const struct conn *c) { return c->peer_port; }
 struct config *conn_config(const struct conn *c) { return c->cfg; }

@@ -81,11 +81,13 @@ struct conn_handler {
 
 void conn_set_handler(const struct conn_handler *h);
 
-/* Accept a socket from a listener. The connection keeps a reference to cfg
- * (the snapshot current at accept time). NULL on failure (fd closed). */
+/* Accept a socket from a listener. pat_node names the node behind the
+ * public port it came in on (NULL for the main ports). The connection keeps
+ * a reference to cfg (the snapshot current at accept time). NULL on
+ * failure (fd closed). */
 struct conn *conn_accept(struct ev_loop *loop, int fd, const struct sockaddr *peer,
 			 socklen_t peerlen, enum conn_side side, enum transport transport,
-			 struct config *cfg);
+			 const char *pat_node, struct config *cfg);
 
 /* Dial ip:port. With TLS, server_name is sent as SNI and the peer's
  * certificate must name it. Output written before the connection opens is
@@ -124,6 +126,7 @@ bool conn_is_outbound(const struct conn *c);
  * its handshake). */
 bool conn_was_open(const struct conn *c);
 const char *conn_peer(const struct conn *c);   /* "ip:port" */
+const char *conn_pat_node(const struct conn *c); /* see conn_accept */
 const char *conn_peer_ip(const struct conn *c);
 uint16_t conn_peer_port(const struct conn *c);
 struct config *conn_config(const struct conn *c); /* borrowed */

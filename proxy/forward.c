@@ -13,6 +13,7 @@
 #include <sofia-sip/sip_util.h>
 
 #include "dns.h"
+#include "health.h"
 #include "log.h"
 #include "sipmsg.h"
 #include "txn.h"
@@ -38,6 +39,7 @@ struct fwd {
 	struct route_info ri;
 	char hash[32];
 	struct route_target target;
+	const struct config_node *node; /* the inside node of the dialog, or NULL */
 	struct dns_query *query;     /* the lookup we wait for, or NULL */
 	bool identity_known;         /* expected[] is filled */
 	const char *expected[DNS_MAX_RECORDS + 2];
@@ -116,12 +118,16 @@ static void fail_unreachable(struct fwd *f, const char *why)
 
 /* ---- building the request we send ---- */
 
-static void our_side(const struct config *cfg, enum conn_side side, const char **host,
-		     uint16_t *port, enum transport *tp)
+/* Our address as seen from one side. Outside, the port is the public
+ * (PAT) port of the dialog's node, so the foreign edge's later requests come
+ * back to the port that leads to that node. */
+static void our_side(const struct config *cfg, enum conn_side side,
+		     const struct config_node *node, const char **host, uint16_t *port,
+		     enum transport *tp)
 {
 	if (side == SIDE_EXTERNAL) {
 		*host = cfg->public_fqdn;
-		*port = cfg->external_listen.port;
+		*port = config_node_public_port(cfg, node);
 		*tp = TRANSPORT_TLS;
 	} else {
 		*host = cfg->internal_advertise.host;
@@ -144,7 +150,7 @@ static int push_rr(msg_t *out, const struct config *cfg, enum conn_side side,
 		snprintf(tok.node, sizeof(tok.node), "%s", node->name);
 	if (rr_token_encode(cfg->route_secret, &tok, value, sizeof(value)) < 0)
 		return -1;
-	our_side(cfg, side, &host, &port, &tp);
+	our_side(cfg, side, node, &host, &port, &tp);
 	snprintf(uri, sizeof(uri), "sip:%s:%u;transport=%s;lr;" RR_PARAM "=%s", host, port,
 		 tp == TRANSPORT_TLS ? "tls" : "tcp", value);
 	return sipmsg_push_record_route(out, sip_object(out), uri);
@@ -183,11 +189,11 @@ static msg_t *build_forward(struct fwd *f, struct conn *out, const char *branch)
 	if (!sip->sip_to->a_tag && sip->sip_request->rq_method != sip_method_ack) {
 		/* Double record-routing (RFC 5658): the entry facing where the
 		 * request came from first, the one facing where it goes on top. */
-		if (push_rr(copy, f->cfg, conn_side(f->in), t->node, conn_id(f->in)) < 0 ||
-		    push_rr(copy, f->cfg, t->side, t->node, conn_id(out)) < 0)
+		if (push_rr(copy, f->cfg, conn_side(f->in), f->node, conn_id(f->in)) < 0 ||
+		    push_rr(copy, f->cfg, t->side, f->node, conn_id(out)) < 0)
 			goto out_destroy;
 	}
-	our_side(f->cfg, t->side, &host, &port, &tp);
+	our_side(f->cfg, t->side, f->node, &host, &port, &tp);
 	if (sipmsg_push_via(copy, sip, tp == TRANSPORT_TLS ? "TLS" : "TCP", host, port, branch) < 0)
 		goto out_destroy;
 	return copy;
@@ -493,6 +499,20 @@ static void police(struct fwd *f)
 
 /* ---- entry ---- */
 
+/* The inside node a request from the inside belongs to: the one named in
+ * our Route token when it is in a dialog, else the one that sent it. */
+static const struct config_node *source_node(const struct fwd *f)
+{
+	const struct rr_token *tok = f->ri.token_ok[SIDE_INTERNAL] ? &f->ri.token[SIDE_INTERNAL]
+								   : NULL;
+	const sip_via_t *v = sip_of(f)->sip_via;
+
+	if (tok && tok->node[0])
+		return config_node_by_name(f->cfg, tok->node);
+	return route_source_node(f->cfg, v->v_host, v->v_port ? (uint16_t)atoi(v->v_port) : 5060,
+				 conn_peer_ip(f->in));
+}
+
 static void decide(struct fwd *f)
 {
 	sip_t *sip = sip_of(f);
@@ -510,8 +530,13 @@ static void decide(struct fwd *f)
 		.next_route = rest ? rest->r_url : NULL,
 		.hint = f->ri.token_ok[toward] ? &f->ri.token[toward] : NULL,
 		.had_our_route = f->ri.ours > 0,
+		.arrival_node = conn_pat_node(f->in),
+		.node_down = health_node_down,
 	};
 	route_decide(f->cfg, &rq, &f->target);
+	f->node = f->target.node;
+	if (arrived == SIDE_INTERNAL)
+		f->node = source_node(f);
 	if (f->target.verdict == ROUTE_LOCAL) {
 		log_decision(f, "answer", "200", f->target.why);
 		answer(f, 200, "OK", (const char *const[]){ ALLOW_METHODS, NULL });
@@ -522,7 +547,8 @@ static void decide(struct fwd *f)
 
 		snprintf(code, sizeof(code), "%d", f->target.status);
 		log_decision(f, "reject", code, f->target.why);
-		answer(f, f->target.status, f->target.phrase, NULL);
+		answer(f, f->target.status, f->target.phrase,
+		       f->target.status == 503 ? (const char *const[]){ RETRY_AFTER, NULL } : NULL);
 		return;
 	}
 	police(f);

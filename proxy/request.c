@@ -22,6 +22,7 @@
 #include "conn.h"
 #include "log.h"
 #include "forward.h"
+#include "health.h"
 #include "sipmsg.h"
 #include "txn.h"
 #include "routing/route.h"
@@ -297,8 +298,10 @@ static void on_message(struct conn *c, msg_t *msg)
 
 	if (current->trace)
 		sipmsg_trace("in from", c, msg);
-	if (sip && sip->sip_status)
-		txn_on_response(c, msg);
+	if (sip && sip->sip_status) {
+		if (!health_take_response(c, msg))
+			txn_on_response(c, msg);
+	}
 	else if (sip && sip->sip_request)
 		on_request(c, msg, sip);
 	else {

@@ -19,12 +19,23 @@ static bool same_hostport(const struct hostport *hp, const char *host, uint16_t 
 	return hp->host && strcasecmp(hp->host, host) == 0 && hp->port == port;
 }
 
+/* One of our external ports: the main one or a node's PAT port. */
+static bool is_public_port(const struct config *cfg, uint16_t port)
+{
+	if (port == cfg->external_listen.port)
+		return true;
+	for (size_t i = 0; i < cfg->n_nodes; i++)
+		if (cfg->nodes[i].public_port == port)
+			return true;
+	return false;
+}
+
 bool route_is_us(const struct config *cfg, const char *host, uint16_t port)
 {
 	if (!host)
 		return false;
 	if (cfg->public_fqdn && strcasecmp(host, cfg->public_fqdn) == 0)
-		return port == 0 || port == cfg->external_listen.port;
+		return port == 0 || is_public_port(cfg, port);
 	if (port == 0)
 		return false;
 	return same_hostport(&cfg->external_listen, host, port) ||
@@ -40,6 +51,25 @@ static void reject(struct route_target *t, int status, const char *phrase, const
 	t->why = why;
 }
 
+const struct config_node *route_source_node(const struct config *cfg, const char *via_host,
+					    uint16_t via_port, const char *peer_ip)
+{
+	const struct config_node *by_ip = NULL;
+	size_t at_ip = 0;
+
+	for (size_t i = 0; i < cfg->n_nodes; i++) {
+		const struct config_node *n = &cfg->nodes[i];
+
+		if (via_host && n->address.port == via_port && !strcasecmp(n->address.host, via_host))
+			return n;
+		if (peer_ip && !strcmp(n->address.host, peer_ip)) {
+			by_ip = n;
+			at_ip++;
+		}
+	}
+	return at_ip == 1 ? by_ip : NULL;
+}
+
 static void to_node(struct route_target *t, const struct config_node *n, const char *why)
 {
 	t->verdict = ROUTE_FORWARD;
@@ -50,6 +80,42 @@ static void to_node(struct route_target *t, const struct config_node *n, const c
 	t->port = n->address.port;
 	t->node = n;
 	t->why = why;
+}
+
+static bool is_down(const struct route_request *req, const struct config_node *n)
+{
+	return req->node_down && req->node_down(n);
+}
+
+static void to_live_node(const struct route_request *req, struct route_target *t,
+			 const struct config_node *n, const char *why)
+{
+	if (is_down(req, n)) {
+		reject(t, 503, "Node Down", "the node is down");
+		t->node = n;
+		return;
+	}
+	to_node(t, n, why);
+}
+
+/* A new request from outside: the routing node, its standby while it is
+ * down, or the node behind the PAT port it arrived on. */
+static void new_inbound(const struct config *cfg, const struct route_request *req,
+			struct route_target *t)
+{
+	const struct config_node *n = config_routing_node(cfg);
+	const struct config_node *standby = config_standby_node(cfg);
+
+	if (req->arrival_node && (n = config_node_by_name(cfg, req->arrival_node))) {
+		to_live_node(req, t, n, "new inbound request on the node's public port");
+		return;
+	}
+	n = config_routing_node(cfg);
+	if (is_down(req, n) && standby && !is_down(req, standby)) {
+		to_node(t, standby, "new inbound request, standby (routing node down)");
+		return;
+	}
+	to_live_node(req, t, n, "new inbound request, routing node");
 }
 
 /* Toward a foreign host: reuse, static route address, or an IP literal. */
@@ -96,14 +162,19 @@ static void in_dialog(const struct config *cfg, const struct route_request *req,
 	const url_t *ru = req->request_uri;
 
 	if (req->arrived_on == SIDE_EXTERNAL) {
-		const struct config_node *n = h && h->node[0] ? config_node_by_name(cfg, h->node)
-							      : config_routing_node(cfg);
+		const struct config_node *n;
 
+		if (h && h->node[0])
+			n = config_node_by_name(cfg, h->node);
+		else if (req->arrival_node)
+			n = config_node_by_name(cfg, req->arrival_node);
+		else
+			n = config_routing_node(cfg);
 		if (!n) {
 			reject(t, 404, "Dialog Node Unknown", "node named in Route is not configured");
 			return;
 		}
-		to_node(t, n, "in-dialog, node from Route");
+		to_live_node(req, t, n, "in-dialog, node from Route");
 		t->flow = h ? h->flow : 0;
 		return;
 	}
@@ -148,7 +219,7 @@ void route_decide(const struct config *cfg, const struct route_request *req,
 		return;
 	}
 	if (req->arrived_on == SIDE_EXTERNAL)
-		to_node(out, config_routing_node(cfg), "new inbound request, routing node");
+		new_inbound(cfg, req, out);
 	else
 		to_domain(cfg, out, ru->url_host);
 }

@@ -3,13 +3,16 @@
  * connection.
  *
  * Rules (DESIGN section 3):
- *  - a new request from a foreign edge goes to the designated routing node;
+ *  - a new request from a foreign edge goes to the designated routing node
+ *    (its standby while it is down), or, when it came in on a node's own
+ *    public port (PAT), to that node;
  *  - a new request from the inside goes to the static route of the
  *    Request-URI's domain, else to the edge its DNS SRV record names (a
  *    static route that cannot be reached never falls back to DNS);
  *  - an in-dialog request (it carried our Record-Route entries back as
  *    Route) goes to the node and connection named in our signed token, or
  *    along the Route entries that remain after ours;
+ *  - a request for a node that is down is answered 503 (Retry-After);
  *  - OPTIONS addressed to the proxy itself is answered locally. */
 #ifndef FEDPROXY_ROUTE_H
 #define FEDPROXY_ROUTE_H
@@ -31,6 +34,9 @@ struct route_request {
 	const struct rr_token *hint;     /* our verified token for the side the
 					    request goes to, or NULL */
 	bool had_our_route;              /* at least one Route entry was ours */
+	const char *arrival_node;        /* PAT: node of the public port it came
+					    in on, NULL for the main port */
+	bool (*node_down)(const struct config_node *n); /* NULL: all up */
 };
 
 enum route_verdict {
@@ -61,5 +67,11 @@ void route_decide(const struct config *cfg, const struct route_request *req,
 
 /* True when host[:port] names this proxy (public FQDN or a listener). */
 bool route_is_us(const struct config *cfg, const char *host, uint16_t port);
+
+/* The inside node a request from the inside came from: the node whose
+ * address is the top Via's sent-by, else the only node at the peer's IP;
+ * NULL when neither settles it. */
+const struct config_node *route_source_node(const struct config *cfg, const char *via_host,
+					    uint16_t via_port, const char *peer_ip);
 
 #endif

@@ -91,7 +91,7 @@ static const struct broken_row broken_rows[] = {
 	{ ROW("internal transport udp"), GOOD "[internal]\ntransport = udp\n",
 	  { { 14, "transport = udp: expected tcp or tls" } } },
 	{ ROW("node role boss"), PROXY EXTERNAL INTERNAL "[node r1]\naddress = 127.0.0.1:5070\n"
-	  "role = boss\n", { { 12, "role = boss: expected routing or member" } } },
+	  "role = boss\n", { { 12, "role = boss: expected routing, standby or member" } } },
 	{ ROW("route port 0"), GOOD "[route p.test]\nhost = 192.0.2.1\nport = 0\n",
 	  { { 15, "port = 0: expected a port from 1 to 65535" } } },
 	{ ROW("route address not an IP"),
