@@ -163,6 +163,8 @@ static const char *parse_port(struct parse_state *ps, const char *value, void *f
 	char *end;
 	unsigned long v = strtoul(value, &end, 10);
 
+	if (!*value)
+		return NULL; /* empty: keep the default */
 	if (*end || end == value || v == 0 || v > 65535)
 		return "expected a port from 1 to 65535";
 	*(uint16_t *)field = (uint16_t)v;
