@@ -173,6 +173,14 @@ int sipmsg_send(struct conn *c, msg_t *msg)
 	return r;
 }
 
+const char *sipmsg_extension_value(const sip_t *sip, const char *name)
+{
+	for (const sip_unknown_t *u = sip->sip_unknown; u; u = u->un_next)
+		if (strcasecmp(u->un_name, name) == 0)
+			return u->un_value;
+	return NULL;
+}
+
 void sipmsg_remove_named(msg_t *msg, sip_t *sip, const char *name)
 {
 	msg_mclass_t const *mc = msg_mclass(msg);

@@ -33,6 +33,10 @@ int sipmsg_push_via(msg_t *msg, sip_t *sip, const char *transport, const char *h
 		    uint16_t port, const char *branch);
 int sipmsg_push_record_route(msg_t *msg, sip_t *sip, const char *uri);
 
+/* The value of the first header of this name that Sofia does not know
+ * (e.g. ms-diagnostics), or NULL. */
+const char *sipmsg_extension_value(const sip_t *sip, const char *name);
+
 /* Remove every header of this name (known or not). */
 void sipmsg_remove_named(msg_t *msg, sip_t *sip, const char *name);
 

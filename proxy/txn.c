@@ -450,6 +450,7 @@ void txn_on_response(struct conn *c, msg_t *msg)
 {
 	sip_t *sip = sip_object(msg);
 	struct txn *t;
+	const char *diag;
 	int status;
 
 	if (sipmsg_check_response(msg, sip) < 0) {
@@ -465,6 +466,10 @@ void txn_on_response(struct conn *c, msg_t *msg)
 	if (sip->sip_cseq->cs_method == sip_method_cancel)
 		goto out_destroy; /* the answer to our own CANCEL: hop-by-hop */
 	t->responded = true;
+	/* A Microsoft peer explains its refusals here (lync-interop D4). */
+	if ((diag = sipmsg_extension_value(sip, "ms-diagnostics")))
+		log_info("ms-diagnostics on %d for %s from %s: %s", status, sipmsg_call_id(sip),
+			 conn_peer(c), diag);
 	if (status < 200)
 		on_provisional(t, msg, status);
 	else
