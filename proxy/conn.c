@@ -26,6 +26,7 @@
 
 #include "frame.h"
 #include "log.h"
+#include "stats.h"
 #include "tcp.h"
 #include "tls/session.h"
 #include "tls/creds.h"
@@ -415,6 +416,7 @@ static void on_handshake(struct conn *c)
 
 	if (r == -EAGAIN)
 		return;
+	stats_handshake(r < 0 ? (c->fail_reason ? c->fail_reason : "unknown") : NULL);
 	if (r < 0) {
 		conn_close(c, "TLS handshake failed");
 		return;

@@ -16,6 +16,7 @@
 #include "health.h"
 #include "log.h"
 #include "sipmsg.h"
+#include "stats.h"
 #include "txn.h"
 #include "routing/policy.h"
 #include "routing/route.h"
@@ -99,11 +100,19 @@ static void answer(struct fwd *f, int status, const char *phrase, const char *co
 	free_fwd(f);
 }
 
-static void log_decision(const struct fwd *f, const char *verdict, const char *detail,
+static void log_decision(const struct fwd *f, enum stats_decision d, const char *detail,
 			 const char *why)
 {
+	static const char *const verdicts[STATS_DECISIONS] = {
+		[STATS_FORWARD] = "forward",
+		[STATS_DENY] = "deny",
+		[STATS_REJECT] = "reject",
+		[STATS_ANSWER] = "answer",
+	};
 	sip_t *sip = sip_of(f);
+	const char *verdict = verdicts[d];
 
+	stats_request(sip->sip_request->rq_method_name, d);
 	log_info("req in  %s call-id=%s from=%s peer=%s/%s -> %s %s (%s)",
 		 sip->sip_request->rq_method_name, sipmsg_call_id(sip), sipmsg_from_domain(sip),
 		 conn_peer(f->in), conn_side(f->in) == SIDE_EXTERNAL ? "external" : "internal",
@@ -399,7 +408,7 @@ static void deny(struct fwd *f, const struct policy_result *p)
 	char warning[512], code[8];
 
 	snprintf(code, sizeof(code), "%d", f->cfg->deny_status);
-	log_decision(f, "deny", code, p->rule);
+	log_decision(f, STATS_DENY, code, p->rule);
 	log_warn("denied %s from %s: %s: %s", sipmsg_call_id(sip_of(f)), conn_peer(f->in), p->rule,
 		 p->detail);
 	snprintf(warning, sizeof(warning), "Warning: 399 %s \"Denied by %s\"", f->cfg->public_fqdn,
@@ -493,7 +502,7 @@ static void police(struct fwd *f)
 		snprintf(to, sizeof(to), "domain=%s", t->srv_domain);
 	else
 		snprintf(to, sizeof(to), "host=%s", t->host);
-	log_decision(f, "forward", to, t->why);
+	log_decision(f, STATS_FORWARD, to, t->why);
 	resolve(f);
 }
 
@@ -538,7 +547,7 @@ static void decide(struct fwd *f)
 	if (arrived == SIDE_INTERNAL)
 		f->node = source_node(f);
 	if (f->target.verdict == ROUTE_LOCAL) {
-		log_decision(f, "answer", "200", f->target.why);
+		log_decision(f, STATS_ANSWER, "200", f->target.why);
 		answer(f, 200, "OK", (const char *const[]){ ALLOW_METHODS, NULL });
 		return;
 	}
@@ -546,7 +555,7 @@ static void decide(struct fwd *f)
 		char code[8];
 
 		snprintf(code, sizeof(code), "%d", f->target.status);
-		log_decision(f, "reject", code, f->target.why);
+		log_decision(f, STATS_REJECT, code, f->target.why);
 		answer(f, f->target.status, f->target.phrase,
 		       f->target.status == 503 ? (const char *const[]){ RETRY_AFTER, NULL } : NULL);
 		return;

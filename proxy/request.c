@@ -23,6 +23,7 @@
 #include "log.h"
 #include "forward.h"
 #include "health.h"
+#include "stats.h"
 #include "sipmsg.h"
 #include "txn.h"
 #include "routing/route.h"
@@ -61,6 +62,7 @@ static void reply_stateless(struct conn *c, msg_t *req, int status, const char *
 {
 	msg_t *resp = sipmsg_response(req, status, phrase);
 
+	stats_response(status);
 	for (; resp && extra && *extra; extra++)
 		sipmsg_add_header(resp, *extra);
 	if (resp) {
@@ -164,6 +166,7 @@ static bool is_loop(const struct config *cfg, const sip_t *sip, const char *hash
 
 static void log_answer(const struct conn *c, const sip_t *sip, int status, const char *why)
 {
+	stats_request(sip->sip_request->rq_method_name, status < 300 ? STATS_ANSWER : STATS_REJECT);
 	log_info("req in  %s call-id=%s from=%s peer=%s/%s -> answer %d (%s)",
 		 sip->sip_request->rq_method_name, sipmsg_call_id(sip), sipmsg_from_domain(sip),
 		 conn_peer(c), conn_side(c) == SIDE_EXTERNAL ? "external" : "internal", status, why);

@@ -11,6 +11,7 @@
 #include "listener.h"
 #include "log.h"
 #include "request.h"
+#include "stats.h"
 #include "txn.h"
 
 /* How often draining looks whether the last transaction has finished. */
@@ -50,14 +51,17 @@ int server_reload(void)
 
 	if (!cfg) {
 		log_error("reload failed: keeping the running configuration");
+		stats_reload(false);
 		return -1;
 	}
 	if (listeners_apply(loop, cfg) < 0) {
 		log_error("reload failed: cannot open the new listeners; keeping the running configuration");
 		config_unref(cfg);
+		stats_reload(false);
 		return -1;
 	}
 	install(cfg);
+	stats_reload(true);
 	log_info("reload done: %s (%zu nodes, %zu static routes)", cfg->file, cfg->n_nodes,
 		 cfg->n_routes);
 	return 0;

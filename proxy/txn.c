@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "sipmsg.h"
+#include "stats.h"
 
 /* Hop-by-hop requests we build (CANCEL, ACK) start afresh. */
 #define MAX_FORWARDS_FRESH "70"
@@ -231,6 +232,7 @@ static void send_upstream(struct txn *t, msg_t *resp)
 	}
 	if (t->cfg->trace)
 		sipmsg_trace("out to", t->in, resp);
+	stats_response(sip_object(resp)->sip_status->st_status);
 	sipmsg_send(t->in, resp);
 }
 

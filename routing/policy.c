@@ -40,14 +40,19 @@ bool policy_domain_allowed(const struct config *cfg, const char *domain, enum di
 		*rule = "privacy_mode off";
 		return true;
 	case PRIVACY_DENY_LIST:
-		*rule = listed ? "deny_list entry" : "deny_list, not listed";
+		if (listed)
+			*rule = "deny_list entry";
+		else
+			*rule = d ? "deny_list entry for the other direction" : "deny_list, not listed";
 		return !listed;
 	default:
 		if (listed) {
 			*rule = "allow_list entry";
 			return true;
 		}
-		if (domain && config_route_for(cfg, domain)) {
+		/* A static route lists its domain, unless a [domain] entry says
+		 * which ways it may pass. */
+		if (!d && domain && config_route_for(cfg, domain)) {
 			*rule = "static route";
 			return true;
 		}
@@ -63,6 +68,8 @@ bool policy_configured_peer_names(const struct config *cfg, const char *domain,
 	const struct config_route *r = config_route_for(cfg, domain);
 	size_t n = 0;
 
+	if (max == 0)
+		return false;
 	for (const char **p = d ? d->peer_names : NULL; p && *p && n + 1 < max; p++)
 		out[n++] = *p;
 	if (r && n + 1 < max)

@@ -54,8 +54,8 @@ void policy_check(const struct config *cfg, const struct policy_request *req,
 bool policy_domain_allowed(const struct config *cfg, const char *domain, enum direction dir,
 			   const char **rule);
 bool policy_is_local_domain(const struct config *cfg, const char *domain);
-/* The edge names configured for a domain ([domain] peer_names, else its
- * [route] host), NULL-ended in out; false when none is configured. */
+/* The edge names configured for a domain ([domain] peer_names plus the host
+ * of its [route]), NULL-ended in out (max slots); false when none is. */
 bool policy_configured_peer_names(const struct config *cfg, const char *domain,
 				  const char **out, size_t max);
 /* Does any certificate name match any expected name? A certificate name
