@@ -43,6 +43,8 @@ struct parse_state {
 static void report(struct parse_state *ps, unsigned line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+static char first_error[600];
+
 static void report(struct parse_state *ps, unsigned line, const char *fmt, ...)
 {
 	char msg[512];
@@ -52,7 +54,13 @@ static void report(struct parse_state *ps, unsigned line, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_error("%s:%u: %s", ps->cfg->file, line, msg);
-	ps->errors++;
+	if (ps->errors++ == 0)
+		snprintf(first_error, sizeof(first_error), "%s:%u: %s", ps->cfg->file, line, msg);
+}
+
+const char *config_first_error(void)
+{
+	return first_error;
 }
 
 /* ---- value parsers: NULL on success, else what is wrong ---- */
@@ -268,6 +276,18 @@ static const char *parse_status(struct parse_state *ps, const char *value, void 
 	return NULL;
 }
 
+/* A file name that need not exist yet (a socket we create). */
+static const char *parse_path(struct parse_state *ps, const char *value, void *field)
+{
+	if (!*value)
+		*(const char **)field = NULL;
+	else if (value[0] == '/')
+		*(const char **)field = su_strdup(ps->cfg->home, value);
+	else
+		*(const char **)field = su_sprintf(ps->cfg->home, "%s/%s", ps->dir, value);
+	return NULL;
+}
+
 static const char *parse_priority(struct parse_state *ps, const char *value, void *field)
 {
 	struct config_tls *t = field;
@@ -286,6 +306,7 @@ enum section_kind {
 	SEC_POLICY,
 	SEC_DNS,
 	SEC_HEALTH,
+	SEC_CONTROL,
 	SEC_NODE,
 	SEC_ROUTE,
 	SEC_DOMAIN,
@@ -347,6 +368,8 @@ static const struct keyword keywords[] = {
 	{ SEC_POLICY, "allow_wildcard_certificates", parse_bool, CFG(allow_wildcard_certificates) },
 	{ SEC_POLICY, "a_record_fallback", parse_bool, CFG(a_record_fallback) },
 	{ SEC_DNS, "servers", parse_string, CFG(dns_servers) },
+	{ SEC_CONTROL, "socket", parse_path, CFG(control_socket) },
+	{ SEC_CONTROL, "metrics", parse_hostport_value, CFG(metrics_listen) },
 	{ SEC_DOMAIN, "direction", parse_direction, DOMAIN(direction) },
 	{ SEC_DOMAIN, "peer_names", parse_list, DOMAIN(peer_names) },
 };
@@ -355,10 +378,10 @@ static const struct keyword keywords[] = {
 static int section_kind(const char *section, const char **arg)
 {
 	static const char *const fixed[] = { "proxy", "external", "internal", "policy", "dns",
-					     "health" };
+					     "health", "control" };
 
 	*arg = NULL;
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 7; i++)
 		if (!strcmp(section, fixed[i]))
 			return i;
 	if (!strncmp(section, "node ", 5) && section[5]) {

@@ -144,6 +144,10 @@ struct config {
 	double health_timeout;             /* a probe unanswered this long failed */
 	unsigned health_failures;          /* failed probes in a row: node down */
 
+	/* [control] */
+	const char *control_socket;        /* Unix socket path, or NULL: none */
+	struct hostport metrics_listen;    /* Prometheus /metrics, host NULL: off */
+
 	/* [dns] */
 	const char *dns_servers;           /* "ip:port,..." or NULL for resolv.conf */
 
@@ -159,6 +163,9 @@ struct config *config_load_file(const char *file);
 /* Same from text in memory (the compiled-in default); relative file names
  * resolve against the current directory, and `name` stands for FILE. */
 struct config *config_load_text(const char *name, const char *text);
+
+/* The first problem the last failed load reported ("FILE:LINE: message"). */
+const char *config_first_error(void);
 
 struct config *config_ref(struct config *c);
 void config_unref(struct config *c);

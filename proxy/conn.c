@@ -68,6 +68,9 @@ struct conn {
 	size_t out_len, out_cap;
 	size_t out_inflight;          /* bytes the transport holds from out[0] */
 	ev_tstamp started;            /* creation: the handshake deadline base */
+	ev_tstamp last_activity;      /* last bytes in or out */
+	unsigned long msgs_in, msgs_out;
+	char *domain;                 /* owned: see conn_set_domain */
 	ev_tstamp message_started;    /* first bytes of a pending message, or 0 */
 	struct conn_watch_list watchers;
 	TAILQ_ENTRY(conn) link;       /* in all_conns */
@@ -187,6 +190,7 @@ static struct conn *conn_new(struct ev_loop *loop, int fd, enum conn_side side,
 	c->cfg = config_ref(cfg);
 	c->ops = transport == TRANSPORT_TLS ? &tls_conn_ops : &tcp_conn_ops;
 	c->started = ev_now(loop);
+	c->last_activity = c->started;
 	TAILQ_INIT(&c->watchers);
 	ev_io_init(&c->io, io_cb, fd, EV_READ);
 	ev_timer_init(&c->timer, timer_cb, 0., 0.);
@@ -370,6 +374,7 @@ int conn_send(struct conn *c, const char *data, size_t len)
 	}
 	memcpy(c->out + c->out_len, data, len);
 	c->out_len += len;
+	c->last_activity = ev_now(c->loop);
 	if (c->state == CONN_OPEN) {
 		if (flush_output(c) < 0 && c->fail_reason) {
 			conn_close(c, c->fail_reason);
@@ -433,6 +438,7 @@ static void dispatch_frames(struct conn *c)
 	while (c->state == CONN_OPEN && (ev = frame_next(c->frame, &msg)) != FRAME_NEED_MORE) {
 		switch (ev) {
 		case FRAME_MESSAGE:
+			c->msgs_in++;
 			handler->message(c, msg);
 			break;
 		case FRAME_PING:
@@ -467,6 +473,7 @@ static void on_readable(struct conn *c)
 			conn_close(c, conn_fail_reason(c) ? conn_fail_reason(c) : "read error");
 			return;
 		}
+		c->last_activity = ev_now(c->loop);
 		frame_feed(c->frame, buf, (size_t)n);
 		dispatch_frames(c);
 	}
@@ -555,6 +562,7 @@ void conn_unref(struct conn *c)
 	}
 	free(c->server_name);
 	free(c->pat_node);
+	free(c->domain);
 	free(c->out);
 	free(c);
 }
@@ -614,6 +622,44 @@ struct conn *conn_find_by_peer_name(const char *host)
 				return c;
 	}
 	return NULL;
+}
+
+void conn_set_domain(struct conn *c, const char *domain)
+{
+	if (c->domain && !strcasecmp(c->domain, domain))
+		return;
+	free(c->domain);
+	c->domain = strdup(domain);
+}
+
+void conn_count_sent(struct conn *c)
+{
+	c->msgs_out++;
+}
+
+void conn_foreach(void (*fn)(const struct conn_info *info, void *arg), void *arg)
+{
+	struct conn *c;
+
+	TAILQ_FOREACH(c, &all_conns, link) {
+		ev_tstamp now = ev_now(c->loop);
+		struct conn_info info = {
+			.id = c->id,
+			.peer = c->peer,
+			.side = c->side,
+			.transport = c->transport,
+			.outbound = c->outbound,
+			.state = c->state,
+			.peer_name = c->peer_names ? c->peer_names[0] : NULL,
+			.domain = c->domain,
+			.age = now - c->started,
+			.idle = now - c->last_activity,
+			.msgs_in = c->msgs_in,
+			.msgs_out = c->msgs_out,
+		};
+
+		fn(&info, arg);
+	}
 }
 
 void conn_close_all(const char *why)

@@ -142,6 +142,27 @@ void conn_set_peer_names(struct conn *c, char **names); /* takes ownership */
 void conn_set_fail_reason(struct conn *c, const char *why);
 const char *conn_fail_reason(const struct conn *c);
 
+/* What `fedproxyctl connections` shows of one connection. */
+struct conn_info {
+	uint64_t id;
+	const char *peer;          /* "ip:port" */
+	enum conn_side side;
+	enum transport transport;
+	bool outbound;
+	enum conn_state state;
+	const char *peer_name;     /* first certificate name, or NULL */
+	const char *domain;        /* last foreign domain it spoke for, or NULL */
+	double age, idle;          /* seconds */
+	unsigned long msgs_in, msgs_out;
+};
+
+/* Call fn for every live connection. */
+void conn_foreach(void (*fn)(const struct conn_info *info, void *arg), void *arg);
+/* The foreign domain the connection last carried an allowed request for. */
+void conn_set_domain(struct conn *c, const char *domain);
+/* One more SIP message went out on it. */
+void conn_count_sent(struct conn *c);
+
 /* Close every connection (shutdown). */
 void conn_close_all(const char *why);
 unsigned conn_count(void);

@@ -41,6 +41,7 @@ struct fwd {
 	char hash[32];
 	struct route_target target;
 	const struct config_node *node; /* the inside node of the dialog, or NULL */
+	const char *domain;          /* the foreign domain, in msg; NULL until policed */
 	struct dns_query *query;     /* the lookup we wait for, or NULL */
 	bool identity_known;         /* expected[] is filled */
 	const char *expected[DNS_MAX_RECORDS + 2];
@@ -232,6 +233,8 @@ static void send_on(struct fwd *f, struct conn *out)
 		answer(f, 500, "Cannot Build Request", NULL);
 		return;
 	}
+	if (f->target.side == SIDE_EXTERNAL && f->domain)
+		conn_set_domain(out, f->domain);
 	if (f->txn) {
 		txn_forward(f->txn, copy, out, branch, f->hop);
 		return; /* f stays the owner, for failover */
@@ -493,6 +496,10 @@ static void police(struct fwd *f)
 		deny(f, &res);
 		return;
 	}
+	/* The foreign domain this request is about, for the connection list. */
+	f->domain = inbound ? pr.from_domain : pr.to_domain;
+	if (inbound && f->domain)
+		conn_set_domain(f->in, f->domain);
 	const struct route_target *t = &f->target;
 	char to[300];
 

@@ -3,9 +3,11 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "conn.h"
+#include "control.h"
 #include "dns.h"
 #include "health.h"
 #include "listener.h"
@@ -23,6 +25,8 @@ static struct config *current;              /* refcounted */
 static ev_signal sighup, sigterm, sigint;
 static ev_timer drain_timer;
 static ev_tstamp drain_deadline;
+static ev_tstamp started;
+static char last_reload_error[600];
 
 static struct config *load_config(void)
 {
@@ -45,23 +49,45 @@ static void install(struct config *cfg)
 	health_apply(cfg);
 }
 
+static void reload_failed(const char *why)
+{
+	stats_reload(false);
+	snprintf(last_reload_error, sizeof(last_reload_error), "%s", why);
+}
+
+struct config *server_config(void)
+{
+	return current;
+}
+
+double server_uptime(void)
+{
+	return ev_now(loop) - started;
+}
+
+const char *server_last_reload_error(void)
+{
+	return last_reload_error[0] ? last_reload_error : NULL;
+}
+
 int server_reload(void)
 {
 	struct config *cfg = load_config();
 
 	if (!cfg) {
 		log_error("reload failed: keeping the running configuration");
-		stats_reload(false);
+		reload_failed(config_first_error());
 		return -1;
 	}
 	if (listeners_apply(loop, cfg) < 0) {
 		log_error("reload failed: cannot open the new listeners; keeping the running configuration");
 		config_unref(cfg);
-		stats_reload(false);
+		reload_failed("cannot open the new listeners (see the log)");
 		return -1;
 	}
 	install(cfg);
 	stats_reload(true);
+	last_reload_error[0] = '\0';
 	log_info("reload done: %s (%zu nodes, %zu static routes)", cfg->file, cfg->n_nodes,
 		 cfg->n_routes);
 	return 0;
@@ -91,6 +117,7 @@ static void sigterm_cb(struct ev_loop *l, ev_signal *w, int revents)
 	log_info("signal %d: no new connections; draining %u transactions", w->signum,
 		 txn_open_count());
 	listeners_close_all();
+	control_stop();
 	health_stop();
 	drain_deadline = ev_now(l) + current->drain_timeout;
 	ev_timer_init(&drain_timer, drain_cb, 0., DRAIN_POLL_SECONDS);
@@ -110,7 +137,9 @@ int server_start(struct ev_loop *l, const struct server_source *src)
 	cfg = load_config();
 	if (!cfg)
 		return -1;
-	if (dns_init(l, cfg->dns_servers) < 0 || listeners_apply(l, cfg) < 0) {
+	started = ev_now(l);
+	if (dns_init(l, cfg->dns_servers) < 0 || listeners_apply(l, cfg) < 0 ||
+	    control_start(l, cfg) < 0) {
 		config_unref(cfg);
 		return -1;
 	}

@@ -21,4 +21,11 @@ int server_start(struct ev_loop *loop, const struct server_source *src);
 /* Re-read the config; on any error the running snapshot stays. 0 or -1. */
 int server_reload(void);
 
+/* The running snapshot (borrowed). */
+struct config *server_config(void);
+/* Seconds since start. */
+double server_uptime(void);
+/* Why the last reload failed ("FILE:LINE: message"), NULL after a good one. */
+const char *server_last_reload_error(void);
+
 #endif

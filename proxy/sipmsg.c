@@ -159,6 +159,7 @@ int sipmsg_send(struct conn *c, msg_t *msg)
 	isize_t n;
 	int r = 0;
 
+	conn_count_sent(c);
 	if (msg_serialize(msg, NULL) < 0 || msg_prepare(msg) < 0)
 		return -EINVAL;
 	n = msg_iovec(msg, vec, MAX_IOVEC);
