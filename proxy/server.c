@@ -12,6 +12,7 @@
 #include "health.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "stats.h"
 #include "txn.h"
@@ -118,6 +119,7 @@ static void sigterm_cb(struct ev_loop *l, ev_signal *w, int revents)
 		 txn_open_count());
 	listeners_close_all();
 	control_stop();
+	metrics_stop();
 	health_stop();
 	drain_deadline = ev_now(l) + current->drain_timeout;
 	ev_timer_init(&drain_timer, drain_cb, 0., DRAIN_POLL_SECONDS);
@@ -139,7 +141,7 @@ int server_start(struct ev_loop *l, const struct server_source *src)
 		return -1;
 	started = ev_now(l);
 	if (dns_init(l, cfg->dns_servers) < 0 || listeners_apply(l, cfg) < 0 ||
-	    control_start(l, cfg) < 0) {
+	    control_start(l, cfg) < 0 || metrics_start(l, cfg) < 0) {
 		config_unref(cfg);
 		return -1;
 	}
