@@ -73,6 +73,13 @@ static const char *parse_string(struct parse_state *ps, const char *value, void 
 	return NULL;
 }
 
+/* A string where empty means "not set". */
+static const char *parse_optional(struct parse_state *ps, const char *value, void *field)
+{
+	*(const char **)field = *value ? su_strdup(ps->cfg->home, value) : NULL;
+	return NULL;
+}
+
 static const char *parse_fqdn(struct parse_state *ps, const char *value, void *field)
 {
 	if (!*value || strchr(value, ':') || strchr(value, ' '))
@@ -336,6 +343,7 @@ static const struct keyword keywords[] = {
 	{ SEC_PROXY, "invite_timeout", parse_seconds, CFG(invite_timeout) },
 	{ SEC_PROXY, "drain_timeout", parse_seconds, CFG(drain_timeout) },
 	{ SEC_PROXY, "route_secret", parse_string, CFG(route_secret) },
+	{ SEC_PROXY, "user", parse_optional, CFG(user) },
 	{ SEC_EXTERNAL, "listen", parse_hostport_value, CFG(external_listen) },
 	{ SEC_EXTERNAL, "certificate", parse_file, CFG(external_tls.certificate) },
 	{ SEC_EXTERNAL, "key", parse_file, CFG(external_tls.key) },

@@ -114,6 +114,7 @@ struct config {
 	double invite_timeout;
 	double drain_timeout;
 	const char *route_secret;  /* owned; never empty after loading */
+	const char *user;          /* run as this user after binding, or NULL */
 
 	/* [external] */
 	struct hostport external_listen;

@@ -1,10 +1,15 @@
 /* server: listeners, reload and shutdown (see server.h). */
 #include "server.h"
 
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <systemd/sd-daemon.h>
 
 #include "conn.h"
 #include "control.h"
@@ -97,7 +102,10 @@ int server_reload(void)
 static void sighup_cb(struct ev_loop *l, ev_signal *w, int revents)
 {
 	log_info("SIGHUP: reloading");
+	/* systemd (Type=notify) hears when a reload starts and ends. */
+	sd_notify(0, "RELOADING=1");
 	server_reload();
+	sd_notify(0, "READY=1");
 }
 
 static void drain_cb(struct ev_loop *l, ev_timer *w, int revents)
@@ -117,6 +125,7 @@ static void sigterm_cb(struct ev_loop *l, ev_signal *w, int revents)
 		return;
 	log_info("signal %d: no new connections; draining %u transactions", w->signum,
 		 txn_open_count());
+	sd_notify(0, "STOPPING=1");
 	listeners_close_all();
 	control_stop();
 	metrics_stop();
@@ -125,6 +134,28 @@ static void sigterm_cb(struct ev_loop *l, ev_signal *w, int revents)
 	ev_timer_init(&drain_timer, drain_cb, 0., DRAIN_POLL_SECONDS);
 	ev_timer_again(l, &drain_timer);
 	drain_cb(l, &drain_timer, 0);
+}
+
+/* After the sockets are bound: run as the configured unprivileged user.
+ * What reloads later read (certificates, keys) must be readable by it. */
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (!user || getuid() != 0)
+		return 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		log_error("[proxy] user %s: no such user", user);
+		return -1;
+	}
+	if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		log_error("cannot become user %s: %s", user, strerror(errno));
+		return -1;
+	}
+	log_info("running as user %s", user);
+	return 0;
 }
 
 int server_start(struct ev_loop *l, const struct server_source *src)
@@ -152,5 +183,8 @@ int server_start(struct ev_loop *l, const struct server_source *src)
 	ev_signal_start(l, &sighup);
 	ev_signal_start(l, &sigterm);
 	ev_signal_start(l, &sigint);
+	if (drop_privileges(cfg->user) < 0)
+		return -1;
+	sd_notify(0, "READY=1");
 	return 0;
 }
