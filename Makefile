@@ -2,7 +2,7 @@
 BUILD ?= build
 DEMO := $(BUILD)/demo
 
-.PHONY: all deps run check clean install demo-pki
+.PHONY: all deps run check bench clean install demo-pki
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -24,6 +24,10 @@ run: deps demo-pki
 # Unit tests and sipp scenarios; the last line is "N passed, N failed".
 check: deps all
 	@bash test/run-all.sh $(BUILD)
+
+# Performance against Kamailio on this machine (minutes; never part of check).
+bench: deps all
+	@bash test/bench/run.sh $(BUILD)
 
 install: all
 	meson install -C $(BUILD)
