@@ -37,6 +37,7 @@ struct parse_state {
 	struct config *cfg;
 	const char *dir;              /* directory relative paths resolve against */
 	struct config_reader reader;  /* the lines, and where we are in them */
+	bool section_ok;              /* keys of the current section are taken */
 	unsigned errors;
 };
 
@@ -474,6 +475,26 @@ static void *field_base(struct parse_state *ps, int kind)
 	return ps->cfg;
 }
 
+/* A [section] header: name it known, and open its entry ([node], [route],
+ * [domain]) here, so a section without keys still counts. */
+static void on_section(void *user, const char *section)
+{
+	struct parse_state *ps = user;
+	const char *arg, *err;
+	int kind = section_kind(section, &arg);
+
+	ps->section_ok = false;
+	if (kind < 0) {
+		report(ps, ps->reader.line, "unknown section [%s]", section);
+		return;
+	}
+	if (arg && (err = open_entry(ps, kind, arg))) {
+		report(ps, ps->reader.line, "%s", err);
+		return;
+	}
+	ps->section_ok = true;
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_state *ps = user;
@@ -483,17 +504,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	section = config_reader_resolve(&ps->reader, section);
 	value = config_reader_resolve(&ps->reader, value);
 	kind = section_kind(section, &arg);
-	if (kind < 0) {
-		report(ps, ps->reader.line, "unknown section [%s]", section);
-		return 1;
-	}
-	if (ps->reader.new_section) {
-		ps->reader.new_section = false;
-		if (arg && (err = open_entry(ps, kind, arg))) {
-			report(ps, ps->reader.section_line, "%s", err);
-			return 1;
-		}
-	}
+	if (kind < 0 || !ps->section_ok)
+		return 1; /* on_section() said what is wrong with it */
 	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++) {
 		const struct keyword *k = &keywords[i];
 
@@ -713,6 +725,8 @@ static struct config *load(struct parse_state *ps, const char *name)
 	c->file = su_strdup(c->home, name);
 	set_defaults(c);
 	ps->cfg = c;
+	ps->reader.on_section = on_section;
+	ps->reader.arg = ps;
 	r = ini_parse_stream(config_reader_next, &ps->reader, on_key, ps);
 	if (r > 0)
 		report(ps, (unsigned)r, "syntax error (expected [section] or key = value)");

@@ -88,16 +88,16 @@ char *config_reader_next(char *buf, int size, void *user)
 	if (!read_physical(r))
 		return NULL;
 	s = trim(r->buf);
-	if (*s == '[') {
+	if (*s == '[' && (close = strchr(s, ']'))) {
 		r->section_line = r->line;
-		r->new_section = true;
-		close = strchr(s, ']');
-		if (close && close - s - 1 > INIH_SECTION_MAX) {
-			*close = '\0';
-			if ((alias = keep(r, s + 1)) >= 0)
+		*close = '\0';
+		r->on_section(r->arg, trim(s + 1));
+		if (close - s - 1 > INIH_SECTION_MAX) {
+			if ((alias = keep(r, trim(s + 1))) >= 0)
 				snprintf(buf, (size_t)size, "[%c%d]\n", ALIAS_MARK, alias);
 			return buf;
 		}
+		*close = ']';
 	} else if (strlen(s) + 2 > (size_t)size && (eq = strchr(s, '='))) {
 		*eq = '\0';
 		if ((alias = keep(r, plain_value(eq + 1))) >= 0)

@@ -1,7 +1,8 @@
 /* config_reader: the line source inih parses a config from.
  *
- * It counts lines (so every key is reported with FILE:LINE), notes where
- * each [section] starts, and carries lines that Debian's inih build cannot
+ * It counts lines (so every key is reported with FILE:LINE), reports each
+ * [section] header as it starts (also one with no keys, which inih itself
+ * never mentions), and carries lines that Debian's inih build cannot
  * hold (it reads at most 199 bytes a line and keeps 49 bytes of a section
  * name): such a section name or value is handed to inih as a short alias,
  * "\x01N", which config_reader_resolve() turns back into the real text. */
@@ -16,7 +17,9 @@ struct config_reader {
 	const char *text;       /* borrowed: the source when fp is NULL */
 	unsigned line;          /* physical line last read */
 	unsigned section_line;  /* line of the last [section] header */
-	bool new_section;       /* a header was read since the last key */
+	/* Told of every [section] header as it is read, before its keys. */
+	void (*on_section)(void *arg, const char *name);
+	void *arg;
 	char **aliases;         /* owned: texts too long for inih */
 	size_t n_aliases;
 	char *buf;              /* owned: the physical line being read */

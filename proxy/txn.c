@@ -16,6 +16,9 @@
 #include "sipmsg.h"
 #include "stats.h"
 
+/* A 503 for a next hop that failed tells the sender when to try again. */
+static const char *const retry_after[] = { "Retry-After: 30", NULL };
+
 /* Hop-by-hop requests we build (CANCEL, ACK) start afresh. */
 #define MAX_FORWARDS_FRESH "70"
 
@@ -350,7 +353,7 @@ void txn_forward(struct txn *t, msg_t *fwd, struct conn *out, const char *branch
 	if (t->cfg->trace)
 		sipmsg_trace("out to", out, fwd);
 	if (sipmsg_send(out, fwd) < 0)
-		txn_reply(t, 503, "Next Hop Unreachable", NULL);
+		txn_reply(t, 503, "Next Hop Unreachable", retry_after);
 }
 
 void txn_cancel(struct txn *t)
@@ -382,7 +385,7 @@ static void out_notify(struct conn_watch *w, struct conn *c, enum conn_event ev)
 	if (!conn_was_open(c) && !t->responded && t->owner && t->owner->retry(t->owner_arg))
 		return;
 	/* RFC 3261 8.1.3.1: a transport failure counts as a 503. */
-	txn_reply(t, 503, "Next Hop Unreachable", NULL);
+	txn_reply(t, 503, "Next Hop Unreachable", retry_after);
 }
 
 static void timer_cb(struct ev_loop *l, ev_timer *w, int revents)

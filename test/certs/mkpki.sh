@@ -1,5 +1,6 @@
 #!/bin/sh
 # mkpki.sh DIR [PROXY_FQDN] [PARTNER_FQDN]
+# mkpki.sh --leaf DIR NAME DNS_NAME...
 #
 # Makes a throw-away PKI for tests and for `make run` with certtool (ECDSA
 # P-256 keys everywhere):
@@ -13,16 +14,37 @@
 #   rogue.key                     (same SAN as the partner)
 #   expired.pem expired.key       signed by the intermediate, validity in the past
 # Does nothing when DIR/ca.pem exists already. Quiet unless something fails.
+#
+# --leaf: one more edge leaf in the PKI that DIR already holds, signed by its
+# intermediate (EKU serverAuth+clientAuth, CN = the first DNS_NAME, a DNS SAN
+# per DNS_NAME): NAME.pem NAME.key NAME-chain.pem. Does nothing when
+# DIR/NAME.pem exists already.
 set -eu
 
-usage() { echo "usage: $0 DIR [PROXY_FQDN] [PARTNER_FQDN]" >&2; exit 2; }
-case $# in 1 | 2 | 3) ;; *) usage ;; esac
-dir=$1
-proxy_fqdn=${2:-fedproxy.example.test}
-partner_fqdn=${3:-edge.partner.example.test}
-
-[ -f "$dir/ca.pem" ] && exit 0
-mkdir -p "$dir"
+usage() {
+    echo "usage: $0 DIR [PROXY_FQDN] [PARTNER_FQDN]" >&2
+    echo "       $0 --leaf DIR NAME DNS_NAME..." >&2
+    exit 2
+}
+leaf=
+if [ "${1:-}" = --leaf ]; then
+    [ $# -ge 4 ] || usage
+    dir=$2 leaf=$3
+    shift 3
+    case $leaf in '' | */* | .*) usage ;; esac
+    if [ ! -f "$dir/int.pem" ] || [ ! -f "$dir/int.key" ]; then
+        echo "mkpki.sh: $dir holds no PKI (int.pem, int.key)" >&2
+        exit 1
+    fi
+    [ -f "$dir/$leaf.pem" ] && exit 0
+else
+    case $# in 1 | 2 | 3) ;; *) usage ;; esac
+    dir=$1
+    proxy_fqdn=${2:-fedproxy.example.test}
+    partner_fqdn=${3:-edge.partner.example.test}
+    [ -f "$dir/ca.pem" ] && exit 0
+    mkdir -p "$dir"
+fi
 dir=$(cd "$dir" && pwd)
 # Build in a scratch directory inside DIR and move the files in at the end, so
 # an interrupted run never leaves a DIR/ca.pem that would make the next run skip.
@@ -64,6 +86,21 @@ crl_signing_key'
 leaf_lines='tls_www_server
 tls_www_client
 signing_key'
+
+if [ -n "$leaf" ]; then
+    # the template: CN and one dns_name line per name (the first is the CN)
+    tmpl "$leaf" "cn = \"$1\"" 'expiration_days = 825' "$leaf_lines"
+    for name; do
+        printf 'dns_name = "%s"\n' "$name" >>"$leaf.tmpl"
+    done
+    signed "$leaf" "$dir/int"
+    cat "$leaf.pem" "$dir/int.pem" >"$leaf-chain.pem"
+    chmod 600 "$leaf.key"
+    # NAME.pem goes last: it is the "already made" marker.
+    mv "$leaf.key" "$leaf-chain.pem" "$dir/"
+    mv "$leaf.pem" "$dir/"
+    exit 0
+fi
 
 tmpl ca 'cn = "fedproxy test root CA"' 'organization = "fedproxy tests"' \
     'expiration_days = 3650' "$ca_lines"

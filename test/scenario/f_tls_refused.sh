@@ -17,11 +17,7 @@ start_edge_client partner "$EDGE_CLIENT_PORT" partner-chain.pem partner.key
 # through CLIENT: one MESSAGE (Call-ID CLIENT) on a new connection through
 # the stunnel client CLIENT; status 1 when nothing answers.
 through() {
-	local status=0
-	raw_open "$(sed -n 's/^accept = 127\.0\.0\.1://p' "$T/$1.conf")"
-	raw_request "$1" '1 MESSAGE' || status=1
-	raw_close
-	return "$status"
+	raw_once "$(sed -n 's/^accept = 127\.0\.0\.1://p' "$T/$1.conf")" "$1" '1 MESSAGE'
 }
 
 for client in no-cert rogue expired; do

@@ -15,6 +15,9 @@ SCENARIO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SOURCE_ROOT=${SOURCE_ROOT:-$(cd "$SCENARIO_DIR/../.." && pwd)}
 XML_DIR=$SCENARIO_DIR/sipp
 
+# dnsmasq lives in /usr/sbin, which a user's PATH may lack.
+PATH=$PATH:/usr/sbin:/sbin
+
 PROXY_FQDN=fedproxy.example.test
 PARTNER_DOMAIN=partner.example.test
 PARTNER_FQDN=edge.$PARTNER_DOMAIN
@@ -24,7 +27,7 @@ LOCAL_URI=sip:bob@example.test
 INBOUND=(-key from "$FOREIGN_URI" -key to "$LOCAL_URI")
 OUTBOUND=(-key from "$LOCAL_URI" -key to "$FOREIGN_URI")
 
-declare -A PID_OF=() SIPP_RC=()
+declare -A PID_OF=() SIPP_RC=() FROM_OF=() # FROM_OF: see foreign_message
 NAME=scenario
 T=
 
@@ -32,14 +35,15 @@ say() { printf '%s: %s\n' "$NAME" "$*"; }
 fail() { say "FAIL: $*" >&2; exit 1; }
 skip() { say "SKIP: $*"; exit 77; }
 
-# scenario_init NAME BASEPORT: ports BASEPORT..BASEPORT+19 belong to NAME.
+# scenario_init NAME BASEPORT [TOOL...]: ports BASEPORT..BASEPORT+19 belong
+# to NAME; TOOLs: what it needs beyond sipp, stunnel, certtool and ss.
 scenario_init() {
 	NAME=$1
 	local base=$2 tool
 	[ -n "${FEDPROXY:-}" ] || skip "FEDPROXY is not set (meson sets it)"
 	[ -x "$FEDPROXY" ] || fail "FEDPROXY=$FEDPROXY is not an executable"
 	FEDPROXY=$(realpath "$FEDPROXY")
-	for tool in sipp stunnel certtool ss; do
+	for tool in sipp stunnel certtool ss "${@:3}"; do
 		command -v "$tool" >/dev/null || skip "$tool is not installed"
 	done
 
@@ -52,6 +56,7 @@ scenario_init() {
 	FOREIGN_PORT=$((base + 6))    # the foreign sipp behind EDGE_PORT
 	UAC_PORT=$((base + 7))        # local ports of sipp clients
 	UAC2_PORT=$((base + 8))
+	DNS_PORT=$((base + 9))        # the [dns] server: start_dns, else nobody
 	SPARE_PORT=$((base + 10))     # base+10..19: extra stunnel clients
 	local busy
 	busy=$(ss -Hltn "( sport >= :$base and sport <= :$((base + 19)) )" | head -3)
@@ -60,6 +65,12 @@ scenario_init() {
 	T=$(mktemp -d "${TMPDIR:-/tmp}/fedproxy-$NAME.XXXXXX") || fail "mktemp"
 	trap 'cleanup $?' EXIT
 	"$SOURCE_ROOT/test/certs/mkpki.sh" "$T/pki" || fail "mkpki.sh failed"
+}
+
+# make_leaf NAME DNS_NAME...: one more edge certificate from this test's
+# intermediate CA: pki/NAME.pem, NAME.key, NAME-chain.pem (mkpki.sh --leaf).
+make_leaf() {
+	"$SOURCE_ROOT/test/certs/mkpki.sh" --leaf "$T/pki" "$@" || fail "mkpki.sh --leaf $* failed"
 }
 
 cleanup() {
@@ -94,6 +105,7 @@ dump_logs() {
 start_bg() {
 	local name=$1 log=$2
 	shift 2
+	[ -z "${PID_OF[$name]:-}" ] || fail "start_bg: '$name' was started already"
 	(cd / && exec "$@") >>"$log" 2>&1 &
 	PID_OF[$name]=$!
 }
@@ -143,8 +155,17 @@ wait_listen() {
 
 # write_config FILE [NODE_PORT]: a complete config for this scenario's
 # ports; the routing node is at NODE_PORT (default $NODE_PORT). File names
-# are relative to the config's directory ($T).
+# are relative to the config's directory ($T). Variations, from variables:
+#   STATIC_ROUTE=no  no [route] for the partner's domain (it is on the allow
+#                    list and names the partner's edge only through one)
+#   EXTRA_CONFIG     text appended inside [policy], after local_domains:
+#                    more [policy] keys first, then sections of its own
+# Name lookups go to 127.0.0.1:DNS_PORT, where nothing answers unless the
+# test runs start_dns: the proxy never asks a real name server.
 write_config() {
+	local route=
+	[ "${STATIC_ROUTE:-yes}" = no ] || printf -v route '%s\n' "[route $PARTNER_DOMAIN]" \
+		"host = $PARTNER_FQDN" "port = $EDGE_PORT" "address = 127.0.0.1" ""
 	cat >"$1" <<EOF
 ; $NAME: written by test/scenario/lib.sh
 [proxy]
@@ -170,12 +191,10 @@ address = 127.0.0.1:${2:-$NODE_PORT}
 transport = tcp
 role = routing
 
-[route $PARTNER_DOMAIN]
-host = $PARTNER_FQDN
-port = $EDGE_PORT
-address = 127.0.0.1
+[dns]
+servers = 127.0.0.1:$DNS_PORT
 
-[policy]
+${route}[policy]
 local_domains = example.test
 ${EXTRA_CONFIG:-}
 EOF
@@ -242,11 +261,38 @@ start_edge_client() {
 # the foreign sipp (FOREIGN_PORT); requires a client certificate naming the
 # proxy.
 start_edge_server() {
-	start_stunnel "$1" "$EDGE_PORT" "connect = 127.0.0.1:$FOREIGN_PORT" \
-		"cert = $T/pki/partner-chain.pem" "key = $T/pki/partner.key" \
-		"CAfile = $T/pki/ca.pem" "verifyChain = yes" "requireCert = yes" \
-		"checkHost = $PROXY_FQDN"
+	edge_server_opts "$FOREIGN_PORT" partner-chain.pem partner.key
+	start_stunnel "$1" "$EDGE_PORT" "${OPTS[@]}"
 }
+
+# edge_server_opts PORT CHAIN KEY: OPTS = the stunnel service lines of a
+# foreign edge's TLS server in front of 127.0.0.1:PORT, presenting CHAIN/KEY
+# (files in the PKI) and requiring a client certificate naming the proxy.
+edge_server_opts() {
+	OPTS=("connect = 127.0.0.1:$1" "cert = $T/pki/$2" "key = $T/pki/$3"
+		"CAfile = $T/pki/ca.pem" "verifyChain = yes" "requireCert = yes"
+		"checkHost = $PROXY_FQDN")
+}
+
+# --- a name server (dnsmasq) --------------------------------------------------
+
+# start_dns ZONE RECORD...: dnsmasq (scenario_init ... dnsmasq) in the
+# foreground on 127.0.0.1:DNS_PORT, the [dns] server of write_config. It
+# answers from RECORDs (dnsmasq options: fed_srv, --host-record=NAME,IP)
+# only: a name under ZONE that they lack is NXDOMAIN, any other name
+# REFUSED. Queries are logged to dns.out.
+start_dns() {
+	local zone=$1
+	shift
+	start_bg dns "$T/dns.out" dnsmasq --no-daemon --port="$DNS_PORT" --listen-address=127.0.0.1 \
+		--bind-interfaces --no-resolv --no-hosts -C /dev/null --pid-file= \
+		--log-facility=- --log-queries --local="/$zone/" "$@"
+	wait_listen "$DNS_PORT" dns
+}
+
+# fed_srv DOMAIN TARGET PORT: the dnsmasq option for DOMAIN's
+# _sipfederationtls._tcp record, one target: TARGET:PORT.
+fed_srv() { printf -- '--srv-host=_sipfederationtls._tcp.%s,%s,%s,0,0' "$@"; }
 
 # --- sipp --------------------------------------------------------------------
 
@@ -447,12 +493,12 @@ assert_record_route() {
 	assert_hdr "$1" record-route 2 "$3" "$4 (second entry)"
 }
 
-# assert_inbound NAME METHOD: sipp NAME (a node) received METHOD for the
-# local user as the proxy forwards a new request from outside: request line,
-# the proxy's Via over the sender's, inside-facing Record-Route on top.
-# The request stays in MSG for more checks.
+# assert_inbound NAME METHOD [NTH]: sipp NAME (a node) received METHOD (the
+# NTH one, default the 1st) for the local user as the proxy forwards a new
+# request from outside: request line, the proxy's Via over the sender's,
+# inside-facing Record-Route on top. The request stays in MSG for more checks.
 assert_inbound() {
-	msg_of "$1" received "^$2 "
+	msg_of "$1" received "^$2 " "${3:-1}"
 	assert_start "$MSG" "$2 ${LOCAL_URI//./\\.} SIP/2\\.0" "$2 request line at $1"
 	assert_via_from_proxy "$MSG" 2 "$(via_inside)" "Via of the $2 at $1"
 	assert_record_route "$MSG" "$(rr_inside)" "$(rr_outside)" "Record-Route of the $2 at $1"
@@ -460,16 +506,73 @@ assert_inbound() {
 
 # assert_only_request NAME CALLID: sipp NAME received one request, Call-ID
 # CALLID.
-assert_only_request() {
-	assert_eq "$(count_msgs "$1" received '^[A-Z]+ ')" 1 "requests at $1"
-	msg_of "$1" received '^[A-Z]+ '
-	assert_hdr "$MSG" 'call-id|i' 1 "$2\$" "Call-ID of the request at $1"
+assert_only_request() { assert_requests "$1" "$2"; }
+
+# assert_requests NAME CALLID...: the requests sipp NAME received are
+# exactly these, in this order (by Call-ID); none for no CALLID.
+assert_requests() {
+	local name=$1 got
+	shift
+	got=$(sipp_messages "$T/$name.msg" received '^[A-Z]+ ' 0 2>/dev/null |
+		awk 'tolower($0) ~ /^(call-id|i)[ \t]*:/ { sub(/^[^:]*:[ \t]*/, ""); sub(/\r$/, ""); print }' |
+		paste -sd' ' -)
+	assert_eq "$got" "$*" "Call-IDs of the requests at $name"
+}
+
+# assert_answer CALLID STATUS WHAT: raw_request's answer to CALLID has the
+# status line ^SIP/2.0 STATUS$ (a regex: code and phrase) and answers it
+# (Call-ID).
+assert_answer() {
+	assert_start "$T/$1.sip" "SIP/2\\.0 $2" "$3"
+	assert_hdr "$T/$1.sip" 'call-id|i' 1 "$1\$" "Call-ID of the answer: $3"
+}
+
+# assert_denied CALLID RULE DETAIL: the policy refused raw request CALLID:
+# 403 Forbidden, one Warning naming RULE, and the proxy's log line naming
+# RULE and DETAIL (regexes: escape the dots).
+assert_denied() {
+	assert_answer "$1" '403 Forbidden' "answer to $1"
+	assert_hdr_count "$T/$1.sip" warning 1 "Warning in the answer to $1"
+	assert_hdr "$T/$1.sip" warning 1 "399 ${PROXY_FQDN//./\\.} \"Denied by $2\"\$" \
+		"Warning in the answer to $1"
+	wait_grep "$T/proxy.log" "denied $1 from 127\\.0\\.0\\.1:[0-9]+: $2: $3\$" 5 \
+		"the proxy's log of the denial of $1"
+}
+
+# assert_wrong_edge CALLID DOMAIN EXPECTED: assert_denied for peer identity:
+# the partner's certificate does not name an edge of DOMAIN, whose first
+# expected edge name is EXPECTED (a regex).
+assert_wrong_edge() {
+	assert_denied "$1" 'peer identity' "certificate ${PARTNER_FQDN//./\\.} does not name an edge of ${2//./\\.} \\(expected $3\\)"
 }
 
 # assert_answered NAME: the first response sipp NAME received is a 200.
 assert_answered() {
 	msg_of "$1" received '^SIP/2\.0 '
 	assert_start "$MSG" 'SIP/2\.0 200 .+' "response at $1"
+}
+
+# assert_in_dialog FILE METHOD TOP: FILE holds METHOD as the proxy forwards
+# it inside a dialog: its Via (sent-by regex TOP) over the sender's, no Route
+# left (it pops its own entries), no Record-Route.
+assert_in_dialog() {
+	assert_via_from_proxy "$1" 2 "$3" "Via of the $2"
+	assert_hdr_count "$1" route 0 "Route in the $2 (the proxy pops its own entries)"
+	assert_hdr_count "$1" record-route 0 "Record-Route in an in-dialog $2"
+}
+
+# assert_passed NAME CALLID...: the requests sipp NAME (the routing node)
+# received are exactly the MESSAGEs foreign_message sent as CALLID..., in
+# this order, each as assert_inbound wants it, From and To as sent.
+assert_passed() {
+	local name=$1 id n=0
+	shift
+	assert_requests "$name" "$@"
+	for id; do
+		assert_inbound "$name" MESSAGE $((++n))
+		assert_hdr "$MSG" 'from|f' 1 "<sip:alice@${FROM_OF[$id]//./\\.}>;tag=t-$id\$" "From of $id at $name"
+		assert_hdr "$MSG" 'to|t' 1 "<${LOCAL_URI//./\\.}>\$" "To of $id at $name"
+	done
 }
 
 # assert_via_from_proxy FILE N TOP WHAT: N Vias, the top one the proxy's
@@ -492,22 +595,69 @@ raw_open() {
 
 raw_close() { exec {RAW}>&-; }
 
-# raw_request CALLID CSEQ: sends a MESSAGE from the foreign user (CRLF line
-# ends; CSEQ is the header value, so a test can break it) and reads the
-# answer, if any, into $T/CALLID.sip. Status 1: no answer within 5 s per line
-# (connection closed or silent).
-raw_request() {
-	local body="Raw message $1." request
-	printf -v request '%s\r\n' "MESSAGE $LOCAL_URI SIP/2.0" \
-		"Via: SIP/2.0/TLS $PARTNER_FQDN:5061;branch=z9hG4bK-$1;rport" "Max-Forwards: 70" \
-		"From: <$FOREIGN_URI>;tag=t-$1" "To: <$LOCAL_URI>" "Call-ID: $1" "CSeq: $2" \
-		"Content-Type: text/plain" "Content-Length: ${#body}" ""
-	printf '%s%s' "$request" "$body" >&"$RAW" || fail "write to the raw connection failed"
-	raw_response "$T/$1.sip"
+# raw_once PORT CALLID CSEQ [FIELD...]: raw_request on a connection of its
+# own to 127.0.0.1:PORT; status 1 when nothing answers.
+raw_once() {
+	local status=0
+	raw_open "$1"
+	shift
+	raw_request "$@" || status=1
+	raw_close
+	return "$status"
 }
 
-# raw_response FILE: reads one response (head and body) into FILE; status 1
-# on EOF or timeout before a complete head.
+# raw_request CALLID CSEQ [FIELD...]: sends a request on RAW (CRLF line
+# ends) and reads the answer, if any, into $T/CALLID.sip. Status 1: no answer
+# within 5 s per line (connection closed or silent). The method is the last
+# word of CSEQ (the header value, so a test can break it). By default it
+# comes from the foreign user, over the partner's edge, to the local user. A
+# FIELD "Name: value" replaces the header spelt Name (Via, Max-Forwards,
+# From, To, Call-ID, CSeq) or is added after them; the pseudo-field
+# "Request-URI: URI" sets the request URI (default: To's URI). A MESSAGE
+# carries a text/plain body, other methods none.
+raw_request() {
+	local id=$1 cseq=$2 method=${2##* } ruri="" field i n body="" request
+	local head=("Via: SIP/2.0/TLS $PARTNER_FQDN:5061;branch=z9hG4bK-$id;rport" "Max-Forwards: 70"
+		"From: <$FOREIGN_URI>;tag=t-$id" "To: <$LOCAL_URI>" "Call-ID: $id" "CSeq: $cseq")
+	shift 2
+	for field; do
+		if [[ $field =~ ^Request-URI:\ *(.*)$ ]]; then
+			ruri=${BASH_REMATCH[1]}
+			continue
+		fi
+		n=${#head[@]}
+		for ((i = 0; i < n; i++)); do
+			[ "${head[i]%%:*}" = "${field%%:*}" ] && break
+		done
+		head[i]=$field # i = n: a new one at the end
+	done
+	for field in "${head[@]}"; do
+		[[ $field =~ ^To:\ *(.*)$ ]] && [ -z "$ruri" ] && ruri=$(uri_of "${BASH_REMATCH[1]}")
+	done
+	[ "$method" != MESSAGE ] || {
+		body="Raw message $id."
+		head+=("Content-Type: text/plain")
+	}
+	printf -v request '%s\r\n' "$method $ruri SIP/2.0" "${head[@]}" "Content-Length: ${#body}" ""
+	# A connection the proxy (or stunnel, after a refused handshake) has
+	# already closed cannot be written to: that, too, is "no answer".
+	printf '%s%s' "$request" "$body" >&"$RAW" 2>/dev/null || return 1
+	raw_response "$T/$id.sip"
+}
+
+# foreign_message CALLID DOMAIN [FIELD...]: a MESSAGE from alice@DOMAIN to
+# the local user (raw_request: FIELDs) on a connection of its own through
+# the partner's edge (run_proxy_with_edge); fails when nothing answers.
+foreign_message() {
+	local id=$1
+	FROM_OF[$id]=$2
+	raw_once "$EDGE_CLIENT_PORT" "$id" '1 MESSAGE' "From: <sip:alice@$2>;tag=t-$id" "${@:3}" ||
+		fail "no answer to MESSAGE $id"
+}
+
+# raw_response FILE: reads one message from RAW (head and body: the answer,
+# or a request the proxy sends on this connection) into FILE; status 1 on
+# EOF or timeout before a complete head.
 raw_response() {
 	local line len=0 n body
 	: >"$1"

@@ -56,8 +56,10 @@ static const struct broken_row broken_rows[] = {
 	{ ROW("key of another section"), PROXY "listen = 127.0.0.1:1\n" EXTERNAL INTERNAL
 	  ROUTING_NODE,
 	  { { 3, "unknown key 'listen' in [proxy]" } } },
-	{ ROW("unknown section"), GOOD "[bogus]\nfoo = 1\n",
-	  { { 14, "unknown section [bogus]" } } },
+	{ ROW("unknown section (reported at its header)"), GOOD "[bogus]\nfoo = 1\n",
+	  { { 13, "unknown section [bogus]" } } },
+	{ ROW("an empty [node] section still counts (and lacks an address)"),
+	  GOOD "[node empty]\n", { { 13, "[node empty] needs 'address'" } } },
 	{ ROW("every error is reported, not just the first"),
 	  PROXY "log_level = loud\ntrace = maybe\n" EXTERNAL INTERNAL ROUTING_NODE,
 	  { { 3, "log_level = loud: expected error, warn, info or debug" },
