@@ -105,6 +105,8 @@ static const char *parse_size(struct parse_state *ps, const char *value, void *f
 	char *end;
 	unsigned long long v = strtoull(value, &end, 10);
 
+	if (!*value)
+		return NULL; /* empty: keep the default */
 	/* 1 KiB .. 64 MiB: below, no real SIP message fits; above, one peer
 	 * could pin that much memory per connection. */
 	if (*value == '-' || *end || end == value || v < 1024 || v > 64ull << 20)
@@ -132,6 +134,28 @@ static const char *parse_count(struct parse_state *ps, const char *value, void *
 	if (*value == '-' || *end || end == value || v == 0 || v > 100)
 		return "expected a whole number from 1 to 100";
 	*(unsigned *)field = (unsigned)v;
+	return NULL;
+}
+
+static const char *parse_limit(struct parse_state *ps, const char *value, void *field)
+{
+	char *end;
+	unsigned long v = strtoul(value, &end, 10);
+
+	if (*value == '-' || *end || end == value || v == 0 || v > 10000000)
+		return "expected a whole number from 1 to 10000000";
+	*(unsigned *)field = (unsigned)v;
+	return NULL;
+}
+
+static const char *parse_rate(struct parse_state *ps, const char *value, void *field)
+{
+	char *end;
+	double v = strtod(value, &end);
+
+	if (*end || end == value || v < 0 || v > 1e6)
+		return "expected requests per second, 0 (off) to 1000000";
+	*(double *)field = v;
 	return NULL;
 }
 
@@ -315,6 +339,7 @@ enum section_kind {
 	SEC_DNS,
 	SEC_HEALTH,
 	SEC_CONTROL,
+	SEC_LIMITS,
 	SEC_NODE,
 	SEC_ROUTE,
 	SEC_DOMAIN,
@@ -377,6 +402,12 @@ static const struct keyword keywords[] = {
 	{ SEC_POLICY, "allow_wildcard_certificates", parse_bool, CFG(allow_wildcard_certificates) },
 	{ SEC_POLICY, "a_record_fallback", parse_bool, CFG(a_record_fallback) },
 	{ SEC_DNS, "servers", parse_string, CFG(dns_servers) },
+	{ SEC_LIMITS, "max_connections", parse_limit, CFG(max_connections) },
+	{ SEC_LIMITS, "max_connections_per_address", parse_limit, CFG(max_connections_per_address) },
+	{ SEC_LIMITS, "max_headers", parse_limit, CFG(max_headers) },
+	{ SEC_LIMITS, "max_body_size", parse_size, CFG(max_body_size) },
+	{ SEC_LIMITS, "max_transactions", parse_limit, CFG(max_transactions) },
+	{ SEC_LIMITS, "domain_rate", parse_rate, CFG(domain_rate) },
 	{ SEC_CONTROL, "socket", parse_path, CFG(control_socket) },
 	{ SEC_CONTROL, "metrics", parse_hostport_value, CFG(metrics_listen) },
 	{ SEC_DOMAIN, "direction", parse_direction, DOMAIN(direction) },
@@ -387,10 +418,10 @@ static const struct keyword keywords[] = {
 static int section_kind(const char *section, const char **arg)
 {
 	static const char *const fixed[] = { "proxy", "external", "internal", "policy", "dns",
-					     "health", "control" };
+					     "health", "control", "limits" };
 
 	*arg = NULL;
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 8; i++)
 		if (!strcmp(section, fixed[i]))
 			return i;
 	if (!strncmp(section, "node ", 5) && section[5]) {
@@ -539,6 +570,11 @@ static void set_defaults(struct config *c)
 	c->external_tls.priority = DEFAULT_TLS_PRIORITY;
 	c->internal_tls.priority = DEFAULT_TLS_PRIORITY;
 	c->internal_transport = TRANSPORT_TCP;
+	c->max_connections = 100000;
+	c->max_connections_per_address = 64;
+	c->max_headers = 256;
+	c->max_transactions = 50000;
+	c->domain_rate = 100;
 	c->health_interval = 10;
 	c->health_timeout = 5;
 	c->health_failures = 2;
@@ -693,6 +729,8 @@ static void check_whole(struct parse_state *ps)
 		report(ps, c->internal_listen.line, "[internal] listen must be an IP address");
 	if (!c->internal_advertise.host)
 		c->internal_advertise = c->internal_listen;
+	if (!c->max_body_size || c->max_body_size > c->max_message_size)
+		c->max_body_size = c->max_message_size;
 	if (!c->local_domains || !c->local_domains[0])
 		report(ps, ps->reader.line, "[policy] needs 'local_domains' (the SIP domains of the inside users)");
 	if (!c->route_secret || !*c->route_secret)

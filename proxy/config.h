@@ -145,6 +145,14 @@ struct config {
 	double health_timeout;             /* a probe unanswered this long failed */
 	unsigned health_failures;          /* failed probes in a row: node down */
 
+	/* [limits] */
+	unsigned max_connections;          /* open connections in all */
+	unsigned max_connections_per_address; /* inbound, per source IP */
+	unsigned max_headers;              /* header lines in one message */
+	size_t max_body_size;              /* Content-Length of one message */
+	unsigned max_transactions;         /* alive at once */
+	double domain_rate;                /* requests/s per foreign domain, 0: off */
+
 	/* [control] */
 	const char *control_socket;        /* Unix socket path, or NULL: none */
 	struct hostport metrics_listen;    /* Prometheus /metrics, host NULL: off */

@@ -25,6 +25,7 @@
 #include <gnutls/crypto.h>
 
 #include "frame.h"
+#include "admission.h"
 #include "log.h"
 #include "stats.h"
 #include "tcp.h"
@@ -53,6 +54,7 @@ struct conn {
 	enum transport transport;
 	bool outbound;
 	bool was_open;
+	bool counted;                 /* in the per-address limit count */
 	const struct conn_ops *ops;
 	void *transport_data;         /* owned by ops (e.g. the TLS session) */
 	struct config *cfg;           /* refcounted: snapshot at creation */
@@ -171,7 +173,7 @@ static struct conn *conn_new(struct ev_loop *loop, int fd, enum conn_side side,
 
 	if (!c)
 		return NULL;
-	c->frame = frame_new(cfg->max_message_size);
+	c->frame = frame_new(cfg->max_message_size, cfg->max_headers);
 	if (!c->frame || (conn_htable_is_full(by_id) && conn_htable_resize(table_home, by_id, 0) < 0)) {
 		frame_free(c->frame);
 		free(c);
@@ -234,6 +236,13 @@ struct conn *conn_accept(struct ev_loop *loop, int fd, const struct sockaddr *pe
 	}
 	c->pat_node = pat_node ? strdup(pat_node) : NULL;
 	note_peer(c, peer);
+	if (!admission_connection(cfg, c->peer_ip, n_conns - 1)) {
+		c->fail_reason = "over a connection limit";
+		c->state = CONN_OPEN; /* closed quietly: the limit logged it */
+		conn_close(c, "refused");
+		return NULL;
+	}
+	c->counted = true;
 	if (start_transport(c) < 0) {
 		conn_close(c, "transport setup failed");
 		return NULL;
@@ -448,6 +457,10 @@ static void dispatch_frames(struct conn *c)
 			handler->stream_error(c, msg, 413, "Message Too Large");
 			conn_close(c, "message over max_message_size");
 			break;
+		case FRAME_TOO_MANY_HEADERS:
+			handler->stream_error(c, msg, 400, "Too Many Headers");
+			conn_close(c, "message over max_headers");
+			break;
 		default:
 			handler->stream_error(c, msg, 400, "Bad Message Framing");
 			conn_close(c, "framing lost");
@@ -538,6 +551,8 @@ void conn_close(struct conn *c, const char *why)
 	c->fd = -1;
 	TAILQ_REMOVE(&all_conns, c, link);
 	n_conns--;
+	if (c->counted)
+		admission_connection_closed(c->peer_ip);
 	conn_htable_remove(by_id, c);
 	notify_watchers(c, CONN_EV_CLOSED);
 	conn_unref(c); /* the registry's reference */

@@ -12,6 +12,7 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_util.h>
 
+#include "admission.h"
 #include "dns.h"
 #include "health.h"
 #include "log.h"
@@ -498,6 +499,11 @@ static void police(struct fwd *f)
 	}
 	/* The foreign domain this request is about, for the connection list. */
 	f->domain = inbound ? pr.from_domain : pr.to_domain;
+	if (inbound && !admission_request(f->cfg, f->domain, ev_now(loop))) {
+		log_decision(f, STATS_REJECT, "503", "domain_rate exceeded");
+		answer(f, 503, "Rate Limit Exceeded", (const char *const[]){ "Retry-After: 1", NULL });
+		return;
+	}
 	if (inbound && f->domain)
 		conn_set_domain(f->in, f->domain);
 	const struct route_target *t = &f->target;

@@ -31,6 +31,8 @@
 
 struct frame {
 	size_t max_size;
+	unsigned max_headers;    /* header lines allowed (request line too) */
+	unsigned header_lines;   /* cur's header lines seen so far */
 	msg_t *cur;              /* owned: message being received, or NULL */
 	size_t cur_bytes;        /* bytes given to cur so far */
 	size_t header_len;       /* cur's header length with the blank line, 0
@@ -43,12 +45,14 @@ struct frame {
 	enum frame_event failed; /* FRAME_NEED_MORE, or the sticky failure */
 };
 
-struct frame *frame_new(size_t max_size)
+struct frame *frame_new(size_t max_size, unsigned max_headers)
 {
 	struct frame *f = calloc(1, sizeof(*f));
 
-	if (f)
+	if (f) {
 		f->max_size = max_size;
+		f->max_headers = max_headers;
+	}
 	return f;
 }
 
@@ -126,6 +130,7 @@ static void skip_crlf(struct frame *f)
 static enum frame_event fail(struct frame *f, enum frame_event why, msg_t **msg)
 {
 	f->failed = why;
+	f->pending_len = 0; /* the stream is done with */
 	*msg = f->cur;
 	f->cur = NULL;
 	return why;
@@ -139,6 +144,8 @@ static void scan_headers(struct frame *f, const char *p, size_t len)
 		if (p[i] == '\n') {
 			if (f->at_line_start)
 				f->header_len = f->cur_bytes + i + 1;
+			else
+				f->header_lines++; /* the start line, then headers */
 			f->at_line_start = true;
 		} else if (p[i] != '\r') {
 			f->at_line_start = false;
@@ -164,9 +171,14 @@ static enum frame_event feed_parser(struct frame *f, msg_t **msg)
 		msg_maxsize(f->cur, f->max_size + SOFIA_SLACK);
 		f->cur_bytes = 0;
 		f->header_len = 0;
+		f->header_lines = 0;
 		f->at_line_start = false;
 	}
 	scan_headers(f, f->pending, len);
+	/* Counted before Sofia parses them: ten thousand tiny headers fit the
+	 * size cap but cost a header object each. */
+	if (f->max_headers && f->header_lines > f->max_headers + 1)
+		return fail(f, FRAME_TOO_MANY_HEADERS, msg);
 	nvec = msg_recv_iovec(f->cur, vec, FRAME_MAX_VECTORS, len, 0);
 	if (nvec < 0)
 		return fail(f, FRAME_TOO_LARGE, msg);

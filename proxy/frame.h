@@ -22,12 +22,13 @@ enum frame_event {
 	FRAME_MESSAGE,       /* *msg is a complete, parsed message */
 	FRAME_PING,          /* a CRLFCRLF keep-alive: answer with one CRLF */
 	FRAME_TOO_LARGE,     /* message over the cap: the stream is unusable */
+	FRAME_TOO_MANY_HEADERS, /* more header lines than allowed: unusable */
 	FRAME_BROKEN,        /* framing lost (bad Content-Length, ...): unusable */
 };
 
-/* A framer that accepts messages of at most max_size bytes.
- * NULL when out of memory. */
-struct frame *frame_new(size_t max_size);
+/* A framer that accepts messages of at most max_size bytes and max_headers
+ * header lines. NULL when out of memory. */
+struct frame *frame_new(size_t max_size, unsigned max_headers);
 void frame_free(struct frame *f);
 
 /* Take len bytes read from the stream, in order (they are copied).
@@ -36,7 +37,7 @@ void frame_free(struct frame *f);
 int frame_feed(struct frame *f, const char *buf, size_t len);
 
 /* The next event. For FRAME_MESSAGE, *msg receives the message (owned by the
- * caller). For FRAME_TOO_LARGE and FRAME_BROKEN, *msg receives what was
+ * caller). For FRAME_TOO_LARGE, FRAME_TOO_MANY_HEADERS and FRAME_BROKEN, *msg receives what was
  * parsed of the offending message, or NULL, so the caller may try to answer
  * 413 or 400; the failure repeats on every later call. Otherwise *msg = NULL. */
 enum frame_event frame_next(struct frame *f, msg_t **msg);

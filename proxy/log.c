@@ -84,3 +84,41 @@ void log_write(enum log_level level, const char *fmt, ...)
 		n = 0;
 	free(body);
 }
+
+/* Kinds of peer-caused warnings seen, for log_limited(). */
+#define LIMITED_KINDS 32
+
+struct limited {
+	const char *kind;          /* borrowed: a string literal */
+	time_t last;               /* second of the last line written */
+	unsigned long suppressed;  /* lines not written since */
+};
+
+void log_limited(const char *kind, const char *fmt, ...)
+{
+	static struct limited kinds[LIMITED_KINDS];
+	time_t now = time(NULL);
+	struct limited *k = NULL;
+	char msg[512];
+	va_list ap;
+
+	for (int i = 0; i < LIMITED_KINDS && !k; i++)
+		if (!kinds[i].kind || kinds[i].kind == kind || !strcmp(kinds[i].kind, kind))
+			k = &kinds[i];
+	if (!k || LOG_LVL_WARN > log_threshold)
+		return;
+	k->kind = kind;
+	if (k->last == now) {
+		k->suppressed++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (k->suppressed)
+		log_write(LOG_LVL_WARN, "%s (and %lu more like it suppressed)", msg, k->suppressed);
+	else
+		log_write(LOG_LVL_WARN, "%s", msg);
+	k->last = now;
+	k->suppressed = 0;
+}

@@ -26,6 +26,10 @@ void log_use_syslog(bool on);
 void log_write(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A warning caused by a peer, at most once a second per kind; the next
+ * line says how many were suppressed. */
+void log_limited(const char *kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #define log_at(level, ...)                                                     \
 	do {                                                                   \
 		if ((level) <= log_threshold)                                  \

@@ -216,6 +216,18 @@ static bool admit(struct conn *c, msg_t *msg, sip_t *sip, struct route_info *ri,
 {
 	const char *tag;
 
+	if (sip->sip_content_length->l_length > current->max_body_size) {
+		log_answer(c, sip, 413, "body over max_body_size");
+		reply_stateless(c, msg, 413, "Body Too Large", NULL);
+		return false;
+	}
+	if (txn_count() >= current->max_transactions) {
+		log_limited("transactions", "request from %s refused: %u transactions open "
+			    "(max_transactions)", conn_peer(c), txn_count());
+		log_answer(c, sip, 503, "max_transactions reached");
+		reply_stateless(c, msg, 503, "Overloaded", (const char *const[]){ "Retry-After: 5", NULL });
+		return false;
+	}
 	if ((tag = unsupported_proxy_require(current, sip))) {
 		char unsupported[160];
 

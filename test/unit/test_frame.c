@@ -60,11 +60,13 @@ struct frame_row {
 	const char *desc;
 	const char *raw;
 	long cap;         /* >0: the cap; else the stream's own length + cap */
-	const char *events; /* M message, P ping, L too large, B broken */
+	const char *events; /* M message, P ping, L too large, H too many headers,
+			       B broken */
 	struct want_msg msgs[MAX_MSGS];
 	bool ends_inside; /* the stream stops inside a message */
 	const char *culprit; /* L or B: Call-ID of the message handed out with
 				it (to answer 413 or 400), NULL: not checked */
+	unsigned max_headers; /* 0: no header-count limit */
 };
 
 static const struct frame_row rows[] = {
@@ -117,6 +119,11 @@ static const struct frame_row rows[] = {
 	{ ROW("message one byte over the cap after a good one"),
 	  MSG_A REQ("MESSAGE", "g3@x", "", "778", "{r778}"), 1024, "ML",
 	  { { "MESSAGE", "a@x", "hello" } } },
+	/* ---- header count ---- */
+	{ ROW("exactly max_headers headers"), REQ("MESSAGE", "n1@x", "X-A: 1\r\nX-B: 2\r\n", "0", ""),
+	  65536, "M", { { "MESSAGE", "n1@x", "" } }, .max_headers = 9 },
+	{ ROW("one header over max_headers"), REQ("MESSAGE", "n2@x", "X-A: 1\r\nX-B: 2\r\n", "0", ""),
+	  65536, "H", .max_headers = 8 },
 	{ ROW("header line beyond the cap"), REQ("MESSAGE", "h@x", "Subject: {s3000}\r\n", "0", ""),
 	  1024, "L", .culprit = "h@x" },
 	{ ROW("header line beyond a cap larger than a parser chunk"),
@@ -198,7 +205,7 @@ static bool drain(struct frame *f, struct outcome *o)
 {
 	static const char code[] = {
 		[FRAME_MESSAGE] = 'M', [FRAME_PING] = 'P', [FRAME_TOO_LARGE] = 'L',
-		[FRAME_BROKEN] = 'B',
+		[FRAME_TOO_MANY_HEADERS] = 'H', [FRAME_BROKEN] = 'B',
 	};
 	enum frame_event ev;
 	msg_t *msg;
@@ -208,7 +215,7 @@ static bool drain(struct frame *f, struct outcome *o)
 		if (ev == FRAME_NEED_MORE)
 			return false;
 		note(o, code[ev], msg);
-		if (ev == FRAME_TOO_LARGE || ev == FRAME_BROKEN) {
+		if (ev == FRAME_TOO_LARGE || ev == FRAME_TOO_MANY_HEADERS || ev == FRAME_BROKEN) {
 			o->sticky_ok = failure_sticks(f, ev);
 			return true;
 		}
@@ -218,10 +225,10 @@ static bool drain(struct frame *f, struct outcome *o)
 }
 
 /* Feed buf cut at cuts[0..ncuts) (sorted), draining after every read. */
-static void feed(const char *buf, size_t len, size_t cap, const size_t *cuts, size_t ncuts,
-		 struct outcome *o)
+static void feed(const char *buf, size_t len, size_t cap, unsigned max_headers,
+		 const size_t *cuts, size_t ncuts, struct outcome *o)
 {
-	struct frame *f = frame_new(cap);
+	struct frame *f = frame_new(cap, max_headers);
 	size_t from = 0;
 
 	assert_non_null(f);
@@ -340,7 +347,7 @@ static bool try_cutting(const struct frame_row *r, const char *buf, size_t len, 
 	bool ok;
 
 	describe(desc, sizeof(desc), r->desc, cuts, ncuts, len);
-	feed(buf, len, cap, cuts, ncuts, &o);
+	feed(buf, len, cap, r->max_headers, cuts, ncuts, &o);
 	ok = check_outcome(r, &w, &o);
 	outcome_free(&o);
 	return ok;
