@@ -2,7 +2,7 @@
 BUILD ?= build
 DEMO := $(BUILD)/demo
 
-.PHONY: all deps run check bench clean install demo-pki
+.PHONY: all deps run check check-sanitize bench fuzz clean install demo-pki
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -25,12 +25,27 @@ run: deps demo-pki
 check: deps all
 	@bash test/run-all.sh $(BUILD)
 
+# The unit tests built with AddressSanitizer and UndefinedBehaviorSanitizer
+# (SUITES="unit scenario" for more).
+SUITES ?= unit
+check-sanitize: deps
+	@[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C build-asan
+	@bash test/run-all.sh build-asan $(addprefix --suite ,$(SUITES))
+
 # Performance against Kamailio on this machine (minutes; never part of check).
 bench: deps all
 	@bash test/bench/run.sh $(BUILD)
+
+# libFuzzer targets (clang), FUZZ_SECONDS each (CI runs a short smoke).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true
+	ninja -C build-fuzz
+	@bash test/fuzz/run.sh $(CURDIR)/build-fuzz $(FUZZ_SECONDS)
 
 install: all
 	meson install -C $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-fuzz build-asan

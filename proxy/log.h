@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 enum log_level {
+	LOG_LVL_SILENT = -1, /* nothing at all (fuzzers, unit tests) */
 	LOG_LVL_ERROR = 0,
 	LOG_LVL_WARN,
 	LOG_LVL_INFO,

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Run every meson test (unit and scenario) and end with one summary line
-# "N passed, N failed, N skipped" that CI reads. Exit non-zero on any failure.
+# run-all.sh BUILD [MESON TEST ARGS...]: run the meson tests (all of them by
+# default) and end with one summary line "N passed, N failed, N skipped" that
+# CI reads. Exit non-zero on any failure.
 set -uo pipefail
 build=${1:-build}
+shift || true
 
-meson test -C "$build" --print-errorlogs --num-processes 2 | tee "$build/check.log"
+meson test -C "$build" --print-errorlogs --num-processes 2 "$@" | tee "$build/check.log"
 status=${PIPESTATUS[0]}
 
 count() { awk -v k="$1" -F: '$1 == k { gsub(/ /, "", $2); print $2 }' "$build/check.log" | tail -1; }
