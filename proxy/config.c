@@ -374,6 +374,7 @@ static const struct keyword keywords[] = {
 	{ SEC_EXTERNAL, "certificate", parse_file, CFG(external_tls.certificate) },
 	{ SEC_EXTERNAL, "key", parse_file, CFG(external_tls.key) },
 	{ SEC_EXTERNAL, "ca_bundle", parse_file, CFG(external_tls.ca_bundle) },
+	{ SEC_EXTERNAL, "crl", parse_file, CFG(external_tls.crl) },
 	{ SEC_EXTERNAL, "client_certificate", parse_file, CFG(external_tls.client_certificate) },
 	{ SEC_EXTERNAL, "client_key", parse_file, CFG(external_tls.client_key) },
 	{ SEC_EXTERNAL, "tls_priority", parse_priority, CFG(external_tls) },
@@ -383,6 +384,7 @@ static const struct keyword keywords[] = {
 	{ SEC_INTERNAL, "certificate", parse_file, CFG(internal_tls.certificate) },
 	{ SEC_INTERNAL, "key", parse_file, CFG(internal_tls.key) },
 	{ SEC_INTERNAL, "ca_bundle", parse_file, CFG(internal_tls.ca_bundle) },
+	{ SEC_INTERNAL, "crl", parse_file, CFG(internal_tls.crl) },
 	{ SEC_INTERNAL, "tls_priority", parse_priority, CFG(internal_tls) },
 	{ SEC_NODE, "address", parse_hostport_value, NODE(address) },
 	{ SEC_NODE, "transport", parse_transport, NODE(transport) },
@@ -599,6 +601,7 @@ static struct tls_creds *load_creds(struct parse_state *ps, const struct config_
 		.certificate = cert->path,
 		.key = key->path,
 		.ca_bundle = t->ca_bundle.path,
+		.crl = t->crl.path,
 		.priority = t->priority,
 	};
 	const unsigned lines[] = {
@@ -606,6 +609,7 @@ static struct tls_creds *load_creds(struct parse_state *ps, const struct config_
 		[TLS_PART_KEY] = key->line,
 		[TLS_PART_CA_BUNDLE] = t->ca_bundle.line,
 		[TLS_PART_PRIORITY] = t->priority_line,
+		[TLS_PART_CRL] = t->crl.line,
 	};
 	enum tls_creds_part part;
 	struct tls_creds *creds;

@@ -41,6 +41,7 @@ struct config_tls {
 	struct config_file certificate;        /* chain PEM, leaf first */
 	struct config_file key;
 	struct config_file ca_bundle;
+	struct config_file crl;                /* optional revocation lists */
 	struct config_file client_certificate; /* optional, for dialling out */
 	struct config_file client_key;
 	const char *priority;                  /* GnuTLS priority string */

@@ -77,6 +77,12 @@ int tls_creds_load(const struct tls_creds_spec *spec, struct tls_creds **out,
 		     spec->ca_bundle, r < 0 ? ": " : "", r < 0 ? gnutls_strerror(r) : "");
 		goto out_free;
 	}
+	if (spec->crl &&
+	    (r = gnutls_certificate_set_x509_crl_file(c->certs, spec->crl, GNUTLS_X509_FMT_PEM)) < 0) {
+		fail(part, TLS_PART_CRL, err, errlen, "cannot load the CRL %s: %s", spec->crl,
+		     gnutls_strerror(r));
+		goto out_free;
+	}
 	if (check_leaf_dates(spec->certificate, part, err, errlen) < 0)
 		goto out_free;
 	r = gnutls_certificate_set_x509_key_file(c->certs, spec->certificate, spec->key,

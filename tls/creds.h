@@ -18,12 +18,14 @@ enum tls_creds_part {
 	TLS_PART_KEY,
 	TLS_PART_CA_BUNDLE,
 	TLS_PART_PRIORITY,
+	TLS_PART_CRL,
 };
 
 struct tls_creds_spec {
 	const char *certificate; /* PEM chain, leaf first */
 	const char *key;         /* PEM private key */
 	const char *ca_bundle;   /* PEM CA certificates to verify peers with */
+	const char *crl;         /* PEM revocation lists, or NULL */
 	const char *priority;    /* GnuTLS priority string */
 };
 
