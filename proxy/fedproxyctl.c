@@ -76,6 +76,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (strlen(argv[optind]) + 2 > sizeof(line)) {
+		usage(stderr);
+		return 2;
+	}
 	fd = connect_to(path ? path : DEFAULT_SOCKET);
 	if (fd < 0)
 		return 1;
