@@ -22,12 +22,22 @@ PROXY_FQDN=fedproxy.example.test
 PARTNER_DOMAIN=partner.example.test
 PARTNER_FQDN=edge.$PARTNER_DOMAIN
 FOREIGN_URI=sip:alice@$PARTNER_DOMAIN
+PARTNER2_DOMAIN=partner2.example.test # the second foreign edge (pat_init)
+PARTNER2_FQDN=edge.$PARTNER2_DOMAIN
+FOREIGN2_URI=sip:carol@$PARTNER2_DOMAIN
 LOCAL_URI=sip:bob@example.test
 # -key arguments for the UAC scenarios: who talks to whom.
 INBOUND=(-key from "$FOREIGN_URI" -key to "$LOCAL_URI")
 OUTBOUND=(-key from "$LOCAL_URI" -key to "$FOREIGN_URI")
 
 declare -A PID_OF=() SIPP_RC=() FROM_OF=() # FROM_OF: see foreign_message
+# Inside nodes by name (the routing node is "routing"; more from add_node):
+# role, port of the node's address on 127.0.0.1, the public port that leads
+# to it, and the port of the edge's TLS client towards that public port.
+declare -A ROLE_OF=() NODE_PORT_OF=() PUBLIC_PORT_OF=() CLIENT_PORT_OF=()
+declare -A DLG=() # the dialog dialog_keys read
+NODES=()          # the nodes of add_node, in config order
+ROUTES=()         # the static routes of add_route
 NAME=scenario
 T=
 
@@ -58,6 +68,10 @@ scenario_init() {
 	UAC2_PORT=$((base + 8))
 	DNS_PORT=$((base + 9))        # the [dns] server: start_dns, else nobody
 	SPARE_PORT=$((base + 10))     # base+10..19: extra stunnel clients
+	ROLE_OF[routing]=routing
+	NODE_PORT_OF[routing]=$NODE_PORT
+	PUBLIC_PORT_OF[routing]=$EXT_PORT
+	CLIENT_PORT_OF[routing]=$EDGE_CLIENT_PORT
 	local busy
 	busy=$(ss -Hltn "( sport >= :$base and sport <= :$((base + 19)) )" | head -3)
 	[ -z "$busy" ] || fail "ports $base-$((base + 19)) are in use: $busy"
@@ -160,12 +174,34 @@ wait_listen() {
 #                    list and names the partner's edge only through one)
 #   EXTRA_CONFIG     text appended inside [policy], after local_domains:
 #                    more [policy] keys first, then sections of its own
-# Name lookups go to 127.0.0.1:DNS_PORT, where nothing answers unless the
-# test runs start_dns: the proxy never asks a real name server.
+#   HEALTH           "INTERVAL TIMEOUT FAILURES" for [health], or "off"
+#                    (interval 0); unset: no [health] (the defaults)
+# and the nodes of add_node after the routing node, the routes of add_route
+# after the partner's. Name lookups go to 127.0.0.1:DNS_PORT, where nothing
+# answers unless the test runs start_dns: the proxy never asks a real name
+# server.
 write_config() {
-	local route=
-	[ "${STATIC_ROUTE:-yes}" = no ] || printf -v route '%s\n' "[route $PARTNER_DOMAIN]" \
-		"host = $PARTNER_FQDN" "port = $EDGE_PORT" "address = 127.0.0.1" ""
+	local route='' nodes='' health='' name h
+	if [ "${STATIC_ROUTE:-yes}" != no ]; then
+		route_section "$PARTNER_DOMAIN" "$PARTNER_FQDN" "$EDGE_PORT"
+		route=$SECTION
+	fi
+	for name in "${ROUTES[@]}"; do
+		read -r -a h <<<"$name"
+		route_section "${h[@]}"
+		route+=$SECTION
+	done
+	for name in "${NODES[@]}"; do
+		printf -v h '%s\n' "[node $name]" "address = 127.0.0.1:${NODE_PORT_OF[$name]}" \
+			"transport = tcp" "role = ${ROLE_OF[$name]}" "public_port = ${PUBLIC_PORT_OF[$name]}" ""
+		nodes+=$h
+	done
+	if [ "${HEALTH:-}" = off ]; then
+		printf -v health '%s\n' "[health]" "interval = 0" ""
+	elif [ -n "${HEALTH:-}" ]; then
+		read -r -a h <<<"$HEALTH"
+		printf -v health '%s\n' "[health]" "interval = ${h[0]}" "timeout = ${h[1]}" "failures = ${h[2]}" ""
+	fi
 	cat >"$1" <<EOF
 ; $NAME: written by test/scenario/lib.sh
 [proxy]
@@ -191,7 +227,7 @@ address = 127.0.0.1:${2:-$NODE_PORT}
 transport = tcp
 role = routing
 
-[dns]
+${nodes}${health}[dns]
 servers = 127.0.0.1:$DNS_PORT
 
 ${route}[policy]
@@ -200,14 +236,37 @@ ${EXTRA_CONFIG:-}
 EOF
 }
 
+# route_section DOMAIN HOST PORT: SECTION = a [route DOMAIN] to HOST, dialled
+# at 127.0.0.1:PORT (a foreign edge's TLS server).
+route_section() {
+	printf -v SECTION '%s\n' "[route $1]" "host = $2" "port = $3" "address = 127.0.0.1" ""
+}
+
+# add_route DOMAIN HOST PORT: write_config adds route_section DOMAIN HOST PORT.
+add_route() { ROUTES+=("$1 $2 $3"); }
+
+# add_node NAME ROLE PORT PUBLIC_PORT CLIENT_PORT: write_config adds
+# [node NAME] (role ROLE, address 127.0.0.1:PORT, public_port PUBLIC_PORT);
+# start_pat_client NAME will listen on CLIENT_PORT.
+add_node() {
+	NODES+=("$1")
+	ROLE_OF[$1]=$2
+	NODE_PORT_OF[$1]=$3
+	PUBLIC_PORT_OF[$1]=$4
+	CLIENT_PORT_OF[$1]=$5
+}
+
 # start_proxy CONF: checks CONF with -t, runs the proxy on it, waits for
-# both listeners.
+# its listeners (the nodes' public ports too).
 start_proxy() {
-	local out
+	local out name
 	out=$("$FEDPROXY" -c "$1" -t 2>&1) || fail "fedproxy -c $1 -t refused the config: $out"
 	start_bg proxy "$T/proxy.log" "$FEDPROXY" -c "$1"
 	wait_listen "$EXT_PORT" proxy
 	wait_listen "$INT_PORT" proxy
+	for name in "${NODES[@]}"; do
+		wait_listen "${PUBLIC_PORT_OF[$name]}" proxy
+	done
 }
 
 # run_proxy: the proxy on this scenario's config, CONF=$T/fedproxy.conf.
@@ -224,11 +283,24 @@ run_proxy_with_edge() {
 	start_edge_client edge-tls "$EDGE_CLIENT_PORT" partner-chain.pem partner.key
 }
 
-# finish: the proxy must drain and exit 0 on SIGTERM; then the test passes.
-finish() {
+# stop_proxy: the proxy must drain and exit 0 on SIGTERM.
+stop_proxy() {
 	kill -TERM "${PID_OF[proxy]}"
 	wait_exit proxy 10
 	[ "$RC" = 0 ] || fail "fedproxy exited with $RC on SIGTERM (124: still running after 10 s)"
+}
+
+# restart_proxy: stop_proxy, then the same config again (start_proxy CONF);
+# LOG_MARK = the lines of proxy.log before the new start (see assert_log_count).
+restart_proxy() {
+	stop_proxy
+	LOG_MARK=$(wc -l <"$T/proxy.log")
+	start_proxy "$CONF"
+}
+
+# finish: stop_proxy; then the test passes.
+finish() {
+	stop_proxy
 	say "PASS"
 	exit 0
 }
@@ -250,19 +322,35 @@ start_stunnel() {
 # towards the proxy's external port: checks the proxy's certificate and
 # presents CERT/KEY (files in the PKI; none when omitted).
 start_edge_client() {
+	start_tls_client "$1" "$2" "$EXT_PORT" "${@:3}"
+}
+
+# start_tls_client NAME ACCEPT_PORT PROXY_PORT [CERT KEY]: start_edge_client
+# towards the proxy's port PROXY_PORT (the main external one or a public
+# port).
+start_tls_client() {
 	local name=$1 port=$2
-	local opts=(client=yes "connect = 127.0.0.1:$EXT_PORT" "sni = $PROXY_FQDN"
+	local opts=(client=yes "connect = 127.0.0.1:$3" "sni = $PROXY_FQDN"
 		"checkHost = $PROXY_FQDN" "verifyChain = yes" "CAfile = $T/pki/ca.pem")
-	[ $# -lt 4 ] || opts+=("cert = $T/pki/$3" "key = $T/pki/$4")
+	[ $# -lt 5 ] || opts+=("cert = $T/pki/$4" "key = $T/pki/$5")
 	start_stunnel "$name" "$port" "${opts[@]}"
 }
 
-# start_edge_server NAME: the foreign edge's TLS port (EDGE_PORT) in front of
-# the foreign sipp (FOREIGN_PORT); requires a client certificate naming the
-# proxy.
+# start_pat_client NODE [CHAIN KEY]: the foreign edge's TLS client "tls-NODE"
+# on CLIENT_PORT_OF[NODE] towards NODE's public port, with the partner's
+# certificate (or CHAIN/KEY).
+start_pat_client() {
+	start_tls_client "tls-$1" "${CLIENT_PORT_OF[$1]}" "${PUBLIC_PORT_OF[$1]}" \
+		"${2:-partner-chain.pem}" "${3:-partner.key}"
+}
+
+# start_edge_server NAME [EDGE_PORT BACKEND_PORT CHAIN KEY]: a foreign edge's
+# TLS port (default EDGE_PORT) in front of its sipp (default FOREIGN_PORT),
+# with the partner's certificate (or CHAIN/KEY); requires a client
+# certificate naming the proxy.
 start_edge_server() {
-	edge_server_opts "$FOREIGN_PORT" partner-chain.pem partner.key
-	start_stunnel "$1" "$EDGE_PORT" "${OPTS[@]}"
+	edge_server_opts "${3:-$FOREIGN_PORT}" "${4:-partner-chain.pem}" "${5:-partner.key}"
+	start_stunnel "$1" "${2:-$EDGE_PORT}" "${OPTS[@]}"
 }
 
 # edge_server_opts PORT CHAIN KEY: OPTS = the stunnel service lines of a
@@ -417,18 +505,32 @@ uri_of() { sed -E 's/^[^<]*<([^>]*)>.*$/\1/' <<<"$1"; }
 # indialog_*.xml speaks for the side of the dialog that sipp NAME answered
 # (METHOD received, 2xx sent): Call-ID, remote target, route set (the
 # Record-Route as received, same order on the answering side), both ends.
+# The same values go to DLG[call_id, target, routes, local, remote, me,
+# contact] (routes: the entries, comma-separated).
 dialog_keys() {
 	msg_of "$1" received "^$2 "
-	local req=$MSG routes
+	local req=$MSG
 	msg_of "$1" sent '^SIP/2\.0 2[0-9][0-9] '
-	routes=$(hdr_values "$req" record-route | paste -sd, - | sed 's/,/, /g')
-	DIALOG=(-cid_str "$(hdr_values "$req" 'call-id|i')"
-		-key d_target "$(uri_of "$(hdr_values "$req" 'contact|m')")"
-		-key d_routes "${routes:+Route: $routes}"
-		-key d_local "$(hdr_values "$MSG" 'to|t')"
-		-key d_remote "$(hdr_values "$req" 'from|f')"
-		-key d_me "$(uri_of "$(hdr_values "$req" 'to|t')")"
-		-key d_contact "$(uri_of "$(hdr_values "$MSG" 'contact|m')")")
+	DLG=([call_id]=$(hdr_values "$req" 'call-id|i')
+		[target]=$(uri_of "$(hdr_values "$req" 'contact|m')")
+		[routes]=$(hdr_values "$req" record-route | paste -sd, - | sed 's/,/, /g')
+		[local]=$(hdr_values "$MSG" 'to|t')
+		[remote]=$(hdr_values "$req" 'from|f')
+		[me]=$(uri_of "$(hdr_values "$req" 'to|t')")
+		[contact]=$(uri_of "$(hdr_values "$MSG" 'contact|m')"))
+	DIALOG=(-cid_str "${DLG[call_id]}" -key d_target "${DLG[target]}"
+		-key d_routes "${DLG[routes]:+Route: ${DLG[routes]}}"
+		-key d_local "${DLG[local]}" -key d_remote "${DLG[remote]}"
+		-key d_me "${DLG[me]}" -key d_contact "${DLG[contact]}")
+}
+
+# dialog_request LABEL PORT CSEQ ROUTE [FIELD...]: raw_once to PORT of a
+# request inside the dialog of DLG (dialog_keys), from its answering side:
+# Request-URI, From, To and Call-ID from DLG, Route: ROUTE (the entries as
+# one value, possibly edited), answer in $T/LABEL.sip. Status 1: no answer.
+dialog_request() {
+	raw_once "$2" "$1" "$3" "Request-URI: ${DLG[target]}" "From: ${DLG[local]}" \
+		"To: ${DLG[remote]}" "Call-ID: ${DLG[call_id]}" "Route: $4" "${@:5}"
 }
 
 # branch_of FILE: the branch parameter of the top Via.
@@ -479,11 +581,30 @@ assert_eq() {
 }
 
 # The proxy's own entries, as regexes: Record-Route (URI parameters may
-# follow lr) and the sent-by of its Via, facing inside or outside.
+# follow lr) and the sent-by of its Via, facing inside or outside (outside:
+# the public port of NODE, default the routing node's, the main one).
 rr_inside() { printf '<sip:127\\.0\\.0\\.1:%s;transport=tcp;lr[;>]' "$INT_PORT"; }
 rr_outside() { printf '<sip:%s:%s;transport=tls;lr[;>]' "${PROXY_FQDN//./\\.}" "$EXT_PORT"; }
 via_inside() { printf 'SIP/2\\.0/TCP 127\\.0\\.0\\.1:%s' "$INT_PORT"; }
-via_outside() { printf 'SIP/2\\.0/TLS %s:%s' "${PROXY_FQDN//./\\.}" "$EXT_PORT"; }
+via_outside() { printf 'SIP/2\\.0/TLS %s:%s' "${PROXY_FQDN//./\\.}" "${PUBLIC_PORT_OF[${1:-routing}]}"; }
+
+# rr_of SIDE NODE: the whole Record-Route value (a regex) of the proxy's
+# entry facing SIDE (e: public FQDN, NODE's public port, TLS; i: the inside
+# listener, TCP), its fpx token (rr.h) naming SIDE and NODE: flow id, mac.
+rr_of() {
+	local hex='[0-9a-f]{16}' at="127\\.0\\.0\\.1:$INT_PORT;transport=tcp"
+	[ "$1" = i ] || at="${PROXY_FQDN//./\\.}:${PUBLIC_PORT_OF[$2]};transport=tls"
+	printf '<sip:%s;lr;fpx=%s\\.%s\\.%s\\.%s>$' "$at" "$1" "$2" "$hex" "$hex"
+}
+
+# assert_node_rr FILE NODE TOP WHAT: FILE has the proxy's two Record-Route
+# entries for a dialog of NODE (rr_of), the one facing side TOP (e or i) on
+# top.
+assert_node_rr() {
+	local other=e
+	[ "$3" = i ] || other=i
+	assert_record_route "$1" "$(rr_of "$3" "$2")" "$(rr_of "$other" "$2")" "$4"
+}
 
 # assert_record_route FILE FIRST SECOND WHAT: exactly two Record-Route
 # entries (the proxy's double record-route), FIRST on top.
@@ -493,15 +614,20 @@ assert_record_route() {
 	assert_hdr "$1" record-route 2 "$3" "$4 (second entry)"
 }
 
-# assert_inbound NAME METHOD [NTH]: sipp NAME (a node) received METHOD (the
-# NTH one, default the 1st) for the local user as the proxy forwards a new
-# request from outside: request line, the proxy's Via over the sender's,
-# inside-facing Record-Route on top. The request stays in MSG for more checks.
+# assert_inbound NAME METHOD [NTH [NODE]]: sipp NAME (a node) received
+# METHOD (the NTH one, default the 1st) for the local user as the proxy
+# forwards a new request from outside: request line, the proxy's Via over
+# the sender's, inside-facing Record-Route on top (with NODE: exactly the
+# entries of a dialog of NODE, assert_node_rr). The request stays in MSG.
 assert_inbound() {
 	msg_of "$1" received "^$2 " "${3:-1}"
 	assert_start "$MSG" "$2 ${LOCAL_URI//./\\.} SIP/2\\.0" "$2 request line at $1"
 	assert_via_from_proxy "$MSG" 2 "$(via_inside)" "Via of the $2 at $1"
-	assert_record_route "$MSG" "$(rr_inside)" "$(rr_outside)" "Record-Route of the $2 at $1"
+	if [ -n "${4:-}" ]; then
+		assert_node_rr "$MSG" "$4" i "Record-Route of the $2 at $1"
+	else
+		assert_record_route "$MSG" "$(rr_inside)" "$(rr_outside)" "Record-Route of the $2 at $1"
+	fi
 }
 
 # assert_only_request NAME CALLID: sipp NAME received one request, Call-ID
@@ -509,14 +635,37 @@ assert_inbound() {
 assert_only_request() { assert_requests "$1" "$2"; }
 
 # assert_requests NAME CALLID...: the requests sipp NAME received are
-# exactly these, in this order (by Call-ID); none for no CALLID.
+# exactly these, in this order (by Call-ID); none for no CALLID. OPTIONS
+# (the proxy's health probes) do not count.
 assert_requests() {
 	local name=$1 got
 	shift
-	got=$(sipp_messages "$T/$name.msg" received '^[A-Z]+ ' 0 2>/dev/null |
-		awk 'tolower($0) ~ /^(call-id|i)[ \t]*:/ { sub(/^[^:]*:[ \t]*/, ""); sub(/\r$/, ""); print }' |
-		paste -sd' ' -)
+	got=$(received_requests "$name" | cut -d' ' -f2 | paste -sd' ' -)
 	assert_eq "$got" "$*" "Call-IDs of the requests at $name"
+}
+
+# assert_received NAME ["METHOD CALLID"...]: the requests sipp NAME received,
+# OPTIONS aside, are exactly these, in this order; none when no argument.
+assert_received() {
+	local name=$1 got want
+	shift
+	got=$(received_requests "$name" | paste -sd'|' -)
+	want=$(printf '%s\n' "$@" | paste -sd'|' -)
+	assert_eq "$got" "$want" "requests at node $name (METHOD Call-ID|...)"
+}
+
+# received_requests NAME: "METHOD CALLID", one line per request sipp NAME
+# received, but OPTIONS (the proxy's health probes).
+received_requests() {
+	[ -f "$T/$1.msg" ] || return 0
+	sipp_messages "$T/$1.msg" received '^[A-Z]+ ' 0 | awk '
+		/^=== / { method = ""; head = 1; next }
+		method == "" { method = $1; next }
+		$0 == "" { head = 0 }
+		head && tolower($0) ~ /^(call-id|i)[ \t]*:/ {
+			sub(/^[^:]*:[ \t]*/, "")
+			if (method != "OPTIONS") print method, $0
+		}'
 }
 
 # assert_answer CALLID STATUS WHAT: raw_request's answer to CALLID has the
@@ -641,6 +790,7 @@ raw_request() {
 	printf -v request '%s\r\n' "$method $ruri SIP/2.0" "${head[@]}" "Content-Length: ${#body}" ""
 	# A connection the proxy (or stunnel, after a refused handshake) has
 	# already closed cannot be written to: that, too, is "no answer".
+	# shellcheck disable=SC2261 # >&"$RAW" is an fd of its own, not stderr
 	printf '%s%s' "$request" "$body" >&"$RAW" 2>/dev/null || return 1
 	raw_response "$T/$id.sip"
 }
@@ -675,4 +825,156 @@ raw_response() {
 	((len == 0)) && return 0
 	IFS= read -r -N "$len" -t 5 body <&"$RAW" || return 1
 	printf '\n%s\n' "$body" >>"$1"
+}
+
+# --- three inside nodes behind public ports (PAT) ------------------------------
+
+# pat_init NAME BASEPORT: scenario_init, then three inside nodes: the routing
+# node (NODE_PORT; the main external port), standby b (NODE2_PORT; public
+# port base+11) and member c (base+10; public port base+12), whose
+# start_pat_client listens on base+13 and base+14. A second foreign edge,
+# edge.partner2.example.test (certificate partner2-chain.pem), serves
+# partner2.example.test (static route) on EDGE2_PORT (base+15) in front of
+# FOREIGN2_PORT (base+16).
+# Health probes are off unless the test set HEALTH before.
+pat_init() {
+	scenario_init "$1" "$2"
+	local base=$2
+	add_node b standby "$NODE2_PORT" $((base + 11)) $((base + 13))
+	add_node c member $((base + 10)) $((base + 12)) $((base + 14))
+	EDGE2_PORT=$((base + 15))
+	FOREIGN2_PORT=$((base + 16))
+	make_leaf partner2 "$PARTNER2_FQDN"
+	add_route "$PARTNER2_DOMAIN" "$PARTNER2_FQDN" "$EDGE2_PORT"
+	HEALTH=${HEALTH:-off}
+}
+
+# node_uas NODE [NAME]: sipp NAME (default NODE) listens at NODE's address
+# and answers every OPTIONS, MESSAGE and SUBSCRIBE with 200, each one a call
+# of its own (the health probes too), until the test stops it.
+node_uas() {
+	sipp_uas "${2:-$1}" uas_answer.xml "${NODE_PORT_OF[$1]}" -m 1000 -timeout 100
+}
+
+# node_uac NODE SCENARIO.xml TO_URI: sipp NODE speaks for inside user
+# user-NODE@example.test from NODE's address: its requests go to the inside
+# listener, with NODE's address as the Via sent-by.
+node_uac() {
+	sipp_start "$1" "$2" "127.0.0.1:$INT_PORT" -p "${NODE_PORT_OF[$1]}" \
+		-key from "sip:user-$1@example.test" -key to "$3"
+}
+
+# foreign_indialog NAME SCENARIO.xml NODE PORT ARG...: sipp NAME (from
+# PORT) speaks for the foreign side of the dialog in DIALOG (dialog_keys)
+# through the edge's TLS client towards NODE's public port (start_pat_client).
+foreign_indialog() {
+	sipp_start "$1" "$2" "127.0.0.1:${CLIENT_PORT_OF[$3]}" -p "$4" "${DIALOG[@]}" "${@:5}"
+}
+
+# assert_outbound NAME METHOD NODE TO_URI: the foreign sipp NAME received
+# METHOD for TO_URI as the proxy forwards it from NODE: the proxy's Via
+# (NODE's public port) over NODE's own (NODE's address), Record-Route for a
+# dialog of NODE, the outside entry on top. The request stays in MSG.
+assert_outbound() {
+	msg_of "$1" received "^$2 "
+	assert_start "$MSG" "$2 $(re_quote "$4") SIP/2\\.0" "$2 request line at $1"
+	assert_via_from_proxy "$MSG" 2 "$(via_outside "$3")" "Via of the $2 at $1"
+	assert_hdr "$MSG" 'via|v' 2 "SIP/2\\.0/TCP 127\\.0\\.0\\.1:${NODE_PORT_OF[$3]};" \
+		"Via of node $3 under the proxy's in the $2 at $1"
+	assert_node_rr "$MSG" "$3" e "Record-Route of the $2 at $1"
+}
+
+# assert_delivered NAME METHOD NTH: the NTH METHOD sipp NAME received is an
+# in-dialog request of DLG (dialog_keys) as the proxy forwards it inside:
+# request line to DLG's target, Call-ID, assert_in_dialog. Stays in MSG.
+assert_delivered() {
+	msg_of "$1" received "^$2 " "$3"
+	assert_start "$MSG" "$2 $(re_quote "${DLG[target]}") SIP/2\\.0" "$2 #$3 request line at $1"
+	assert_hdr "$MSG" 'call-id|i' 1 "$(re_quote "${DLG[call_id]}")\$" "Call-ID of $2 #$3 at $1"
+	assert_in_dialog "$MSG" "$2" "$(via_inside)"
+}
+
+# assert_routed METHOD CALLID NODE WHY N: N log lines (since LOG_MARK, see
+# restart_proxy) say the proxy forwarded METHOD CALLID from an outside
+# peer to NODE for reason WHY (a regex).
+assert_routed() {
+	assert_log_count "req in  $1 call-id=$(re_quote "$2") .*peer=127\\.0\\.0\\.1:[0-9]+/external -> forward node=$3 \\($4\\)$" \
+		"$5" "$1 $2 forwarded to node $3 ($4)"
+}
+
+# assert_log_count REGEX N WHAT: N lines of proxy.log since LOG_MARK (see
+# restart_proxy) match REGEX.
+assert_log_count() {
+	local n
+	n=$(tail -n +$((${LOG_MARK:-0} + 1)) "$T/proxy.log" | grep -Ec -- "$1")
+	assert_eq "$n" "$2" "proxy log lines /$1/: $3"
+}
+
+# call_id_of NAME METHOD: the Call-ID of the first METHOD sipp NAME sent.
+call_id_of() {
+	msg_of "$1" sent "^$2 "
+	hdr_values "$MSG" 'call-id|i'
+}
+
+# re_quote TEXT: TEXT as an ERE that matches it literally.
+# shellcheck disable=SC2001 # one sed for a whole character class
+re_quote() { sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$1"; }
+
+# foreign_uas NAME SCENARIO.xml [2]: the foreign sipp server NAME behind its
+# edge's TLS server: the partner's (FOREIGN_PORT behind EDGE_PORT, stunnel
+# "edge-tls"), or with 2 the second edge's (FOREIGN2_PORT behind EDGE2_PORT,
+# "edge2-tls", certificate partner2; pat_init).
+foreign_uas() {
+	if [ "${3:-}" = 2 ]; then
+		sipp_uas "$1" "$2" "$FOREIGN2_PORT"
+		start_edge_server edge2-tls "$EDGE2_PORT" "$FOREIGN2_PORT" partner2-chain.pem partner2.key
+	else
+		sipp_uas "$1" "$2" "$FOREIGN_PORT"
+		start_edge_server edge-tls
+	fi
+}
+
+# node_session NODE: every other node runs node_uas; NODE (uac_im.xml)
+# invites the foreign user, whose sipp "foreign" (uas_im.xml, foreign_uas)
+# accepts, then takes the ACK and NODE's three MESSAGEs. Asserts the INVITE
+# the foreign side saw (assert_outbound: a dialog of NODE, its public port),
+# then sets DIALOG and DLG for the foreign side and starts the edge's TLS
+# client towards NODE's public port (start_pat_client), for the foreign
+# side's requests in the dialog. NODE's sipp then takes MESSAGEs until BYE.
+node_session() {
+	local node
+	for node in routing "${NODES[@]}"; do
+		[ "$node" = "$1" ] || node_uas "$node"
+	done
+	foreign_uas foreign uas_im.xml
+	node_uac "$1" uac_im.xml "$FOREIGN_URI"
+	sipp_wait foreign
+	assert_outbound foreign INVITE "$1" "$FOREIGN_URI"
+	assert_eq "$(count_msgs foreign received '^MESSAGE ')" 3 "MESSAGEs from node $1 at the foreign side"
+	sipp_ok foreign
+	dialog_keys foreign INVITE
+	start_pat_client "$1"
+}
+
+# assert_replies NAME NODE: sipp NAME, at NODE's address, received exactly
+# what indialog_im.xml sends in the dialog of DLG, three MESSAGEs and the
+# BYE, each as assert_delivered wants it, and the proxy logged each one
+# (since LOG_MARK) as routed to NODE by the token in its Route.
+assert_replies() {
+	local id=${DLG[call_id]} n
+	assert_received "$1" "MESSAGE $id" "MESSAGE $id" "MESSAGE $id" "BYE $id"
+	for n in 1 2 3; do
+		assert_delivered "$1" MESSAGE "$n"
+	done
+	assert_delivered "$1" BYE 1
+	assert_routed MESSAGE "$id" "$2" 'in-dialog, node from Route' 3
+	assert_routed BYE "$id" "$2" 'in-dialog, node from Route' 1
+}
+
+# assert_idle NAME...: sipp NAME... received no request (OPTIONS aside).
+assert_idle() {
+	local name
+	for name; do
+		assert_received "$name"
+	done
 }
