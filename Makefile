@@ -13,9 +13,11 @@ deps:
 $(BUILD)/build.ninja:
 	meson setup $(BUILD)
 
-# The demo PKI the built-in config names (pki/ relative to where it runs).
+# The demo PKI and presence table the built-in config names (relative to
+# where it runs).
 demo-pki: all
 	@bash test/certs/mkpki.sh "$(CURDIR)/$(DEMO)/pki"
+	@cp etc/presence-map.conf $(DEMO)/
 
 # The proxy in the foreground on the built-in etc/fedproxy.conf, loopback only.
 run: deps demo-pki

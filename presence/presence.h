@@ -22,8 +22,9 @@
  *    show, notes), or what Lync reads outside (basic, RPID activity in the
  *    RFC 4480 and the pre-RFC rpid-status forms, notes).
  *
- * Not thread-safe: each thread may translate, but the parser context is
- * cached per thread (see xml.c). */
+ * A loaded table is never changed, so any number of translations (in any
+ * thread: the parser context is cached per thread) may share it; free it
+ * only once none uses it. */
 #ifndef FEDPROXY_PRESENCE_H
 #define FEDPROXY_PRESENCE_H
 

@@ -22,6 +22,7 @@
 #include <sofia-sip/su_string.h>
 
 #include "config_reader.h"
+#include "presence/presence.h"
 #include "routing/rr.h"
 #include "tls/creds.h"
 
@@ -46,6 +47,14 @@ static void report(struct parse_state *ps, unsigned line, const char *fmt, ...)
 
 static char first_error[600];
 
+/* One problem, at FILE:LINE (the config, or a file it names). */
+static void report_in(struct parse_state *ps, const char *file, unsigned line, const char *msg)
+{
+	log_error("%s:%u: %s", file, line, msg);
+	if (ps->errors++ == 0)
+		snprintf(first_error, sizeof(first_error), "%s:%u: %s", file, line, msg);
+}
+
 static void report(struct parse_state *ps, unsigned line, const char *fmt, ...)
 {
 	char msg[512];
@@ -54,9 +63,7 @@ static void report(struct parse_state *ps, unsigned line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_error("%s:%u: %s", ps->cfg->file, line, msg);
-	if (ps->errors++ == 0)
-		snprintf(first_error, sizeof(first_error), "%s:%u: %s", ps->cfg->file, line, msg);
+	report_in(ps, ps->cfg->file, line, msg);
 }
 
 const char *config_first_error(void)
@@ -297,6 +304,18 @@ static const char *parse_direction(struct parse_state *ps, const char *value, vo
 	return NULL;
 }
 
+static const char *parse_dialect(struct parse_state *ps, const char *value, void *field)
+{
+	int d = pres_dialect_from_name(value);
+
+	if (!*value)
+		return NULL; /* empty: keep the default */
+	if (d < 0)
+		return "expected lync, aol or pidf";
+	*(int *)field = d;
+	return NULL;
+}
+
 static const char *parse_status(struct parse_state *ps, const char *value, void *field)
 {
 	char *end;
@@ -340,6 +359,7 @@ enum section_kind {
 	SEC_HEALTH,
 	SEC_CONTROL,
 	SEC_LIMITS,
+	SEC_PRESENCE,
 	SEC_NODE,
 	SEC_ROUTE,
 	SEC_DOMAIN,
@@ -414,16 +434,19 @@ static const struct keyword keywords[] = {
 	{ SEC_CONTROL, "metrics", parse_hostport_value, CFG(metrics_listen) },
 	{ SEC_DOMAIN, "direction", parse_direction, DOMAIN(direction) },
 	{ SEC_DOMAIN, "peer_names", parse_list, DOMAIN(peer_names) },
+	{ SEC_DOMAIN, "dialect", parse_dialect, DOMAIN(dialect) },
+	{ SEC_PRESENCE, "table", parse_file, CFG(presence_table) },
+	{ SEC_PRESENCE, "default_dialect", parse_dialect, CFG(default_dialect) },
 };
 
 /* "node NAME" -> SEC_NODE with *arg = NAME; -1 for an unknown section. */
 static int section_kind(const char *section, const char **arg)
 {
 	static const char *const fixed[] = { "proxy", "external", "internal", "policy", "dns",
-					     "health", "control", "limits" };
+					     "health", "control", "limits", "presence" };
 
 	*arg = NULL;
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 9; i++)
 		if (!strcmp(section, fixed[i]))
 			return i;
 	if (!strncmp(section, "node ", 5) && section[5]) {
@@ -483,6 +506,7 @@ static const char *open_entry(struct parse_state *ps, int kind, const char *arg)
 
 		d->name = su_strdup(c->home, arg);
 		d->direction = DIR_BOTH;
+		d->dialect = -1;
 		d->line = ps->reader.section_line;
 		return NULL;
 	}
@@ -580,6 +604,7 @@ static void set_defaults(struct config *c)
 	c->health_interval = 10;
 	c->health_timeout = 5;
 	c->health_failures = 2;
+	c->default_dialect = PRES_DIALECT_LYNC;
 	c->privacy_mode = PRIVACY_ALLOW_LIST;
 	c->deny_status = 403;
 	c->deny_reason = "Forbidden";
@@ -716,6 +741,23 @@ static void make_route_secret(struct config *c)
 	c->route_secret = su_strdup(c->home, hex);
 }
 
+static void report_table(void *arg, unsigned line, const char *msg)
+{
+	struct parse_state *ps = arg;
+
+	report_in(ps, ps->cfg->presence_table.path, line, msg);
+}
+
+/* The presence mapping table: its own FILE:LINE errors. Without one, every
+ * presence body passes untouched. */
+static void load_presence(struct parse_state *ps)
+{
+	struct config *c = ps->cfg;
+
+	if (c->presence_table.path)
+		c->presence = pres_table_load(c->presence_table.path, report_table, ps);
+}
+
 static void check_whole(struct parse_state *ps)
 {
 	struct config *c = ps->cfg;
@@ -740,6 +782,7 @@ static void check_whole(struct parse_state *ps)
 	if (!c->route_secret || !*c->route_secret)
 		make_route_secret(c);
 	load_tls(ps, &c->external_tls, "external");
+	load_presence(ps);
 	check_nodes(ps);
 	check_routes(ps);
 }
@@ -754,6 +797,7 @@ static void release_creds(void *arg)
 	tls_creds_unref(c->external_tls.client);
 	tls_creds_unref(c->internal_tls.server);
 	tls_creds_unref(c->internal_tls.client);
+	pres_table_free(c->presence);
 }
 
 static struct config *load(struct parse_state *ps, const char *name)
@@ -886,6 +930,13 @@ const struct config_domain *config_domain_for(const struct config *c, const char
 			wild = d;
 	}
 	return wild;
+}
+
+int config_dialect_for(const struct config *c, const char *domain)
+{
+	const struct config_domain *d = domain ? config_domain_for(c, domain) : NULL;
+
+	return d && d->dialect >= 0 ? d->dialect : c->default_dialect;
 }
 
 const struct config_route *config_route_for(const struct config *c, const char *domain)

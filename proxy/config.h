@@ -17,6 +17,7 @@
 #include "log.h"
 
 struct tls_creds;
+struct pres_table;
 
 enum transport {
 	TRANSPORT_TCP = 0,
@@ -94,6 +95,7 @@ enum direction {
 struct config_domain {
 	const char *name;          /* owned, as written: "partner.test" or "*.partner.test" */
 	enum direction direction;
+	int dialect;               /* enum pres_dialect, or -1: [presence] default */
 	const char **peer_names;   /* owned, NULL-ended: certificate names its
 				      edges may carry; NULL: use SRV targets */
 	unsigned line;
@@ -154,6 +156,11 @@ struct config {
 	unsigned max_transactions;         /* alive at once */
 	double domain_rate;                /* requests/s per foreign domain, 0: off */
 
+	/* [presence] */
+	struct config_file presence_table; /* the mapping file, path NULL: none */
+	struct pres_table *presence;       /* owned: loaded from it, or NULL */
+	int default_dialect;               /* enum pres_dialect */
+
 	/* [control] */
 	const char *control_socket;        /* Unix socket path, or NULL: none */
 	struct hostport metrics_listen;    /* Prometheus /metrics, host NULL: off */
@@ -189,6 +196,8 @@ uint16_t config_node_public_port(const struct config *c, const struct config_nod
 const struct config_node *config_node_by_name(const struct config *c, const char *name);
 /* The [domain] entry that covers a domain (exact before wildcard), or NULL. */
 const struct config_domain *config_domain_for(const struct config *c, const char *domain);
+/* The presence dialect (enum pres_dialect) a foreign domain speaks. */
+int config_dialect_for(const struct config *c, const char *domain);
 /* The static route for a domain (case-insensitive), or NULL. */
 const struct config_route *config_route_for(const struct config *c, const char *domain);
 

@@ -19,6 +19,7 @@
 #include "sipmsg.h"
 #include "stats.h"
 #include "txn.h"
+#include "presence/presence.h"
 #include "routing/policy.h"
 #include "routing/route.h"
 
@@ -54,6 +55,10 @@ struct fwd {
 	char host[DNS_NAME_MAX];     /* current edge: TLS name and port */
 	uint16_t port;
 	char hop[320];               /* for the log */
+	char *body;                  /* owned: the translated presence body, or NULL */
+	size_t body_len;
+	const char *body_type;       /* its Content-Type (static, or in msg) */
+	bool accept_pidf;            /* outbound SUBSCRIBE to Lync: Accept PIDF only */
 };
 
 static struct ev_loop *loop;
@@ -64,6 +69,7 @@ static void police(struct fwd *f);
 static void resolve(struct fwd *f);
 static void try_next_target(struct fwd *f);
 static void try_next_addr(struct fwd *f);
+static bool translate(struct fwd *f);
 
 void forward_init(struct ev_loop *l)
 {
@@ -74,6 +80,7 @@ void forward_init(struct ev_loop *l)
 static void free_fwd(struct fwd *f)
 {
 	dns_cancel(f->query);
+	free(f->body);
 	if (!f->txn && f->msg)
 		msg_destroy(f->msg);
 	conn_unref(f->in);
@@ -178,6 +185,20 @@ static void clean_inbound(msg_t *out, sip_t *sip)
 		sipmsg_remove_named(out, sip, *name);
 }
 
+/* The translated presence document in place of the original body. */
+static int replace_body(const struct fwd *f, msg_t *out, sip_t *sip)
+{
+	su_home_t *home = msg_home(out);
+	msg_header_t *pl = (msg_header_t *)sip_payload_create(home, f->body, (isize_t)f->body_len);
+	msg_header_t *ct = (msg_header_t *)sip_content_type_make(home, f->body_type);
+
+	if (!pl || !ct || msg_header_insert(out, (msg_pub_t *)sip, pl) < 0 ||
+	    msg_header_insert(out, (msg_pub_t *)sip, ct) < 0)
+		return -1;
+	/* Content-Length follows the new payload. */
+	return sip_complete_message(out);
+}
+
 /* The copy we send: our Route entries gone, Max-Forwards down, our
  * Record-Route (out-of-dialog requests only) and Via on top. */
 static msg_t *build_forward(struct fwd *f, struct conn *out, const char *branch)
@@ -197,6 +218,12 @@ static msg_t *build_forward(struct fwd *f, struct conn *out, const char *branch)
 	sipmsg_decrement_max_forwards(copy, sip);
 	if (conn_side(f->in) == SIDE_EXTERNAL && t->side == SIDE_INTERNAL)
 		clean_inbound(copy, sip);
+	if (f->body && replace_body(f, copy, sip) < 0)
+		goto out_destroy;
+	if (f->accept_pidf &&
+	    (msg_header_remove_all(copy, (msg_pub_t *)sip, (msg_header_t *)sip->sip_accept),
+	     sipmsg_add_header(copy, "Accept: application/pidf+xml") < 0))
+		goto out_destroy;
 	if (!sip->sip_to->a_tag && sip->sip_request->rq_method != sip_method_ack) {
 		/* Double record-routing (RFC 5658): the entry facing where the
 		 * request came from first, the one facing where it goes on top. */
@@ -504,6 +531,8 @@ static void police(struct fwd *f)
 		answer(f, 503, "Rate Limit Exceeded", (const char *const[]){ "Retry-After: 1", NULL });
 		return;
 	}
+	if (!translate(f))
+		return;
 	if (inbound && f->domain)
 		conn_set_domain(f->in, f->domain);
 	const struct route_target *t = &f->target;
@@ -517,6 +546,62 @@ static void police(struct fwd *f)
 		snprintf(to, sizeof(to), "host=%s", t->host);
 	log_decision(f, STATS_FORWARD, to, t->why);
 	resolve(f);
+}
+
+/* ---- presence ---- */
+
+static bool is_presence(const sip_t *sip)
+{
+	return sip->sip_event && strcasecmp(sip->sip_event->o_type, "presence") == 0;
+}
+
+/* NOTIFY, BENOTIFY and PUBLISH of the presence package, to or from a domain
+ * that speaks Lync or AOL: the body in the other side's form. false when
+ * the request was refused (400: the body cannot be translated). */
+static bool translate(struct fwd *f)
+{
+	sip_t *sip = sip_of(f);
+	const char *m = sip->sip_request->rq_method_name, *reason = NULL;
+	bool inbound = conn_side(f->in) == SIDE_EXTERNAL;
+	int dialect = config_dialect_for(f->cfg, f->domain);
+	struct pres_input in = { .body = sip->sip_payload ? sip->sip_payload->pl_data : NULL };
+	struct pres_result out;
+	int r;
+
+	f->accept_pidf = !inbound && dialect == PRES_DIALECT_LYNC && is_presence(sip) &&
+			 sip->sip_request->rq_method == sip_method_subscribe;
+	if (!f->cfg->presence || dialect == PRES_DIALECT_PIDF || !is_presence(sip) || !in.body ||
+	    (strcasecmp(m, "NOTIFY") && strcasecmp(m, "BENOTIFY") && strcasecmp(m, "PUBLISH")))
+		return true;
+	in.len = sip->sip_payload->pl_len;
+	in.content_type = sip->sip_content_type
+				  ? sip_header_as_string(msg_home(f->msg),
+							 (sip_header_t *)sip->sip_content_type)
+				  : NULL;
+	/* The presentity is the notifier (From) of a NOTIFY, the target (To)
+	 * of a PUBLISH; from outside, it must be in the sender's domain. */
+	if (inbound)
+		in.peer_domain = sip->sip_request->rq_method == sip_method_publish
+					 ? sip->sip_to->a_url->url_host
+					 : sip->sip_from->a_url->url_host;
+	r = pres_translate(f->cfg->presence, inbound ? PRES_INBOUND : PRES_OUTBOUND, dialect, &in,
+			   &out, &reason);
+	if (r == 1)
+		return true;
+	if (r < 0) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "Reason: SIP;cause=400;text=\"%s\"", reason);
+		log_decision(f, STATS_REJECT, "400", reason);
+		answer(f, 400, "Bad Presence Document", (const char *const[]){ why, NULL });
+		return false;
+	}
+	f->body = out.body;
+	f->body_len = out.len;
+	f->body_type = out.content_type;
+	stats_translation(out.row);
+	log_debug("presence %s %s translated by %s", inbound ? "from" : "to", f->domain, out.row);
+	return true;
 }
 
 /* ---- entry ---- */

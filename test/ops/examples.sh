@@ -11,6 +11,7 @@ bash "$SOURCE_ROOT/test/certs/mkpki.sh" "$work/pki"
 # The AOL example presents a separate client certificate.
 cp "$work/pki/fedproxy-chain.pem" "$work/pki/fedproxy-client-chain.pem"
 cp "$work/pki/fedproxy.key" "$work/pki/fedproxy-client.key"
+cp "$SOURCE_ROOT/etc/presence-map.conf" "$work/"
 failed=0
 for example in "$SOURCE_ROOT"/etc/examples/*.conf; do
 	cp "$example" "$work/"

@@ -439,7 +439,7 @@ static void test_file_missing(void **state)
 }
 
 /* The commented example in etc/ is the reference: it must load as shipped,
- * beside a pki/ directory. */
+ * beside a pki/ directory and the shipped presence table. */
 static void test_shipped_example(void **state)
 {
 	char link[512], conf[512], cmd[1200];
@@ -448,7 +448,8 @@ static void test_shipped_example(void **state)
 	snprintf(link, sizeof(link), "%s/pki", pki_dir());
 	assert_int_equal(symlink(".", link) == 0 || errno == EEXIST, 1);
 	snprintf(conf, sizeof(conf), "%s/fedproxy.conf", pki_dir());
-	snprintf(cmd, sizeof(cmd), "cp '%s/etc/fedproxy.conf' '%s'", SOURCE_ROOT, conf);
+	snprintf(cmd, sizeof(cmd), "cp '%s/etc/fedproxy.conf' '%s/etc/presence-map.conf' '%s'",
+		 SOURCE_ROOT, SOURCE_ROOT, pki_dir());
 	assert_int_equal(system(cmd), 0);
 	c = config_load_file(conf);
 	assert_non_null(c);
@@ -456,6 +457,7 @@ static void test_shipped_example(void **state)
 	assert_int_equal(c->max_message_size, 1048576);
 	assert_non_null(config_routing_node(c));
 	assert_non_null(config_route_for(c, "partner.example.test"));
+	assert_non_null(c->presence);
 	config_unref(c);
 }
 
