@@ -91,7 +91,7 @@ static struct pres_xml *xml_of(void *ctx)
 /* Bytes the arena can still take, keeping one for a closing NUL. */
 static size_t room(const struct pres_arena *a)
 {
-	return a->cap - a->used - 1;
+	return a->used < a->cap ? a->cap - a->used - 1 : 0;
 }
 
 /* Copy an attribute value into the arena. libxml2's SAX2 hands '&' over
@@ -225,8 +225,12 @@ static void on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const 
 		len = a->used - x->text[x->depth];
 		pres_text_fit(&text, &len, k->text_max);
 		/* Text was stored only with room for its NUL; none, none needed. */
-		((char *)text)[len] = '\0';
-		a->used = (size_t)(text - a->p) + len + 1;
+		if (len) {
+			((char *)text)[len] = '\0';
+			a->used = (size_t)(text - a->p) + len + 1;
+		} else {
+			text = "";
+		}
 	}
 	if (x->kind[x->depth] != PRES_KIND_SKIP && k->end)
 		k->end(x, x->ctx, text, len);

@@ -23,7 +23,11 @@
 #include <sys/resource.h>
 #include <gnutls/crypto.h>
 #include <libxml/xmlmemory.h>
+#if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 #include "presence/presence.h"
 #include "presence/presence_int.h"
