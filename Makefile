@@ -37,6 +37,7 @@ check-sanitize: deps
 
 # Performance against Kamailio on this machine (minutes; never part of check).
 bench: deps all
+	meson test -C $(BUILD) --benchmark --verbose
 	@bash test/bench/run.sh $(BUILD)
 
 # libFuzzer targets (clang), FUZZ_SECONDS each (CI runs a short smoke).
