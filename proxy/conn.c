@@ -55,6 +55,9 @@ struct conn {
 	bool outbound;
 	bool was_open;
 	bool counted;                 /* in the per-address limit count */
+	bool reading_done;            /* input refused after a framing error */
+	const char *done_reason;      /* static: why, for the close */
+	unsigned pins;                /* transactions that answer on it */
 	const struct conn_ops *ops;
 	void *transport_data;         /* owned by ops (e.g. the TLS session) */
 	struct config *cfg;           /* refcounted: snapshot at creation */
@@ -147,6 +150,10 @@ static void rearm_deadline(struct conn *c)
 
 	if (c->state != CONN_OPEN) {
 		arm_timer(c, c->started + c->cfg->handshake_timeout - now);
+	} else if (c->reading_done) {
+		/* Answers still owed get at most a transaction's time. */
+		if (!ev_is_active(&c->timer))
+			arm_timer(c, c->cfg->transaction_timeout);
 	} else if (frame_in_message(c->frame)) {
 		if (!c->message_started)
 			c->message_started = now;
@@ -357,7 +364,7 @@ static int flush_output(struct conn *c)
 
 static void update_io(struct conn *c)
 {
-	int events = EV_READ;
+	int events = c->reading_done ? 0 : EV_READ;
 
 	if (c->state == CONN_CONNECTING)
 		events = EV_WRITE;
@@ -365,7 +372,37 @@ static void update_io(struct conn *c)
 		events = c->ops->want_write(c) ? EV_WRITE : EV_READ;
 	else if (c->out_len > 0)
 		events |= EV_WRITE;
-	set_io(c, events);
+	if (events)
+		set_io(c, events);
+	else
+		ev_io_stop(c->loop, &c->io);
+}
+
+/* After a framing error: close once the answers still owed on this
+ * connection (its pinned transactions) and the queued bytes are out. */
+static void finish_if_done(struct conn *c)
+{
+	if (c->reading_done && c->pins == 0 && c->out_len == 0 && c->state == CONN_OPEN)
+		conn_close(c, c->done_reason);
+}
+
+static void stop_reading(struct conn *c, const char *why)
+{
+	c->reading_done = true;
+	c->done_reason = why;
+	update_io(c);
+	finish_if_done(c);
+}
+
+void conn_pin(struct conn *c)
+{
+	c->pins++;
+}
+
+void conn_unpin(struct conn *c)
+{
+	c->pins--;
+	finish_if_done(c);
 }
 
 int conn_send(struct conn *c, const char *data, size_t len)
@@ -384,13 +421,10 @@ int conn_send(struct conn *c, const char *data, size_t len)
 	memcpy(c->out + c->out_len, data, len);
 	c->out_len += len;
 	c->last_activity = ev_now(c->loop);
-	if (c->state == CONN_OPEN) {
-		if (flush_output(c) < 0 && c->fail_reason) {
-			conn_close(c, c->fail_reason);
-			return -EPIPE;
-		}
+	/* Not written yet: what one loop pass queues for a connection leaves in
+	 * as few TLS records and system calls as it can (see io_cb). */
+	if (c->state == CONN_OPEN)
 		update_io(c);
-	}
 	return 0;
 }
 
@@ -455,16 +489,16 @@ static void dispatch_frames(struct conn *c)
 			break;
 		case FRAME_TOO_LARGE:
 			handler->stream_error(c, msg, 413, "Message Too Large");
-			conn_close(c, "message over max_message_size");
-			break;
+			stop_reading(c, "message over max_message_size");
+			return;
 		case FRAME_TOO_MANY_HEADERS:
 			handler->stream_error(c, msg, 400, "Too Many Headers");
-			conn_close(c, "message over max_headers");
-			break;
+			stop_reading(c, "message over max_headers");
+			return;
 		default:
 			handler->stream_error(c, msg, 400, "Bad Message Framing");
-			conn_close(c, "framing lost");
-			break;
+			stop_reading(c, "framing lost");
+			return;
 		}
 	}
 }
@@ -473,7 +507,7 @@ static void on_readable(struct conn *c)
 {
 	char buf[READ_CHUNK];
 
-	for (int i = 0; i < READS_PER_WAKEUP && c->state == CONN_OPEN; i++) {
+	for (int i = 0; i < READS_PER_WAKEUP && c->state == CONN_OPEN && !c->reading_done; i++) {
 		ssize_t n = c->ops->recv(c, buf, sizeof(buf));
 
 		if (n == -EAGAIN)
@@ -492,7 +526,7 @@ static void on_readable(struct conn *c)
 	}
 	/* Stopped for fairness: the session may hold decrypted bytes that the
 	 * socket will not wake us for. */
-	if (c->state == CONN_OPEN && c->ops->pending(c))
+	if (c->state == CONN_OPEN && !c->reading_done && c->ops->pending(c))
 		ev_feed_event(c->loop, &c->io, EV_READ);
 }
 
@@ -507,8 +541,14 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		on_handshake(c);
 	if (c->state == CONN_OPEN && (revents & EV_WRITE) && flush_output(c) < 0 && c->fail_reason)
 		conn_close(c, c->fail_reason);
-	if (c->state == CONN_OPEN && (revents & EV_READ))
+	if (c->state == CONN_OPEN && (revents & EV_READ) && !c->reading_done)
 		on_readable(c);
+	/* Answers queued while reading go out now, together. */
+	if (c->state == CONN_OPEN && c->out_len > 0 && flush_output(c) < 0 && c->fail_reason)
+		conn_close(c, c->fail_reason);
+	if (c->state != CONN_CLOSED) {
+		finish_if_done(c);
+	}
 	if (c->state != CONN_CLOSED) {
 		update_io(c);
 		rearm_deadline(c);
@@ -523,6 +563,8 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	conn_ref(c);
 	if (c->state != CONN_OPEN)
 		conn_close(c, "handshake timeout");
+	else if (c->reading_done)
+		conn_close(c, c->done_reason);
 	else if (frame_in_message(c->frame))
 		conn_close(c, "incomplete message timeout");
 	else
@@ -542,6 +584,9 @@ void conn_close(struct conn *c, const char *why)
 		log_warn("conn %llu: %s %s %s failed: %s%s%s", (unsigned long long)c->id,
 			 c->outbound ? "to" : "from", c->peer, c->ops->name, why,
 			 c->fail_reason ? ": " : "", c->fail_reason ? c->fail_reason : "");
+	/* Best effort: what is queued (a 413, a last answer) still goes. */
+	if (was_open && c->out_len > 0)
+		flush_output(c);
 	c->state = CONN_CLOSED;
 	ev_io_stop(c->loop, &c->io);
 	ev_timer_stop(c->loop, &c->timer);

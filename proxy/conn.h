@@ -101,6 +101,11 @@ struct conn *conn_connect(struct ev_loop *loop, const char *ip, uint16_t port,
 int conn_send(struct conn *c, const char *data, size_t len);
 
 void conn_close(struct conn *c, const char *why);
+/* A transaction will answer on c (pin) or is done with it (unpin): after a
+ * framing error the connection stays open until the answers it owes are
+ * out. */
+void conn_pin(struct conn *c);
+void conn_unpin(struct conn *c);
 struct conn *conn_ref(struct conn *c);
 void conn_unref(struct conn *c);
 

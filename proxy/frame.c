@@ -138,28 +138,62 @@ static enum frame_event fail(struct frame *f, enum frame_event why, msg_t **msg)
 
 /* Find where cur's headers end (an empty line; Sofia also takes bare LF),
  * so an announced body can be measured against the cap before it comes. */
-static void scan_headers(struct frame *f, const char *p, size_t len)
+/* Returns len, or where the line over max_headers ends. */
+static size_t scan_headers(struct frame *f, const char *p, size_t len)
 {
 	for (size_t i = 0; i < len && f->header_len == 0; i++) {
 		if (p[i] == '\n') {
 			if (f->at_line_start)
 				f->header_len = f->cur_bytes + i + 1;
-			else
-				f->header_lines++; /* the start line, then headers */
+			else if (++f->header_lines > f->max_headers + 1 && f->max_headers)
+				return i + 1; /* the start line, then headers */
 			f->at_line_start = true;
 		} else if (p[i] != '\r') {
 			f->at_line_start = false;
 		}
 	}
+	return len;
+}
+
+/* Hand the parser n pending bytes (or, with text, those instead). */
+static int give(struct frame *f, const char *text, size_t n)
+{
+	msg_iovec_t vec[FRAME_MAX_VECTORS];
+	issize_t nvec = msg_recv_iovec(f->cur, vec, FRAME_MAX_VECTORS, n, 0);
+	const char *src = text ? text : f->pending;
+	size_t copied = 0;
+
+	if (nvec < 0)
+		return -1;
+	for (issize_t i = 0; i < nvec && copied < n; i++) {
+		size_t k = n - copied;
+
+		if (k > vec[i].mv_len)
+			k = vec[i].mv_len;
+		memcpy(vec[i].mv_base, src + copied, k);
+		copied += k;
+	}
+	msg_recv_commit(f->cur, n, 0);
+	if (!text)
+		consume(f, n);
+	f->cur_bytes += n;
+	return 0;
+}
+
+/* Too many header lines: let Sofia parse the ones before the limit, ended
+ * with an empty line, so the refusal can still be answered (a 400 needs
+ * Via, CSeq and Call-ID). */
+static enum frame_event refuse_headers(struct frame *f, size_t upto, msg_t **msg)
+{
+	if (give(f, NULL, upto) == 0 && give(f, "\r\n", 2) == 0)
+		msg_extract(f->cur);
+	return fail(f, FRAME_TOO_MANY_HEADERS, msg);
 }
 
 /* Give the parser the next chunk of pending bytes. */
 static enum frame_event feed_parser(struct frame *f, msg_t **msg)
 {
-	msg_iovec_t vec[FRAME_MAX_VECTORS];
-	size_t len = f->pending_len < FEED_CHUNK ? f->pending_len : FEED_CHUNK;
-	size_t copied = 0;
-	issize_t nvec;
+	size_t len = f->pending_len < FEED_CHUNK ? f->pending_len : FEED_CHUNK, upto;
 
 	if (!f->cur) {
 		/* EXTRACT_COPY keeps each header's raw text, so headers we do
@@ -174,25 +208,14 @@ static enum frame_event feed_parser(struct frame *f, msg_t **msg)
 		f->header_lines = 0;
 		f->at_line_start = false;
 	}
-	scan_headers(f, f->pending, len);
 	/* Counted before Sofia parses them: ten thousand tiny headers fit the
 	 * size cap but cost a header object each. */
-	if (f->max_headers && f->header_lines > f->max_headers + 1)
-		return fail(f, FRAME_TOO_MANY_HEADERS, msg);
-	nvec = msg_recv_iovec(f->cur, vec, FRAME_MAX_VECTORS, len, 0);
-	if (nvec < 0)
+	upto = scan_headers(f, f->pending, len);
+	if (upto < len || (f->header_len == 0 && f->max_headers &&
+			   f->header_lines > f->max_headers + 1))
+		return refuse_headers(f, upto, msg);
+	if (give(f, NULL, len) < 0)
 		return fail(f, FRAME_TOO_LARGE, msg);
-	for (issize_t i = 0; i < nvec && copied < len; i++) {
-		size_t n = len - copied;
-
-		if (n > vec[i].mv_len)
-			n = vec[i].mv_len;
-		memcpy(vec[i].mv_base, f->pending + copied, n);
-		copied += n;
-	}
-	msg_recv_commit(f->cur, len, 0);
-	consume(f, len);
-	f->cur_bytes += len;
 	return FRAME_NEED_MORE;
 }
 

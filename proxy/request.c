@@ -74,12 +74,13 @@ static void reply_stateless(struct conn *c, msg_t *req, int status, const char *
 static void on_stream_error(struct conn *c, msg_t *msg, int status, const char *phrase)
 {
 	sip_t *sip = msg ? sip_object(msg) : NULL;
-
-	log_warn("framing error from %s: %d %s%s", conn_peer(c), status, phrase,
-		 sip && sip->sip_request ? "" : " (unanswerable: dropped)");
 	/* Answerable only when the headers a response needs were parsed. */
-	if (sip && sip->sip_request && sip->sip_via && sip->sip_cseq && sip->sip_call_id &&
-	    sip->sip_request->rq_method != sip_method_ack)
+	bool answerable = sip && sip->sip_request && sip->sip_via && sip->sip_cseq &&
+			  sip->sip_call_id && sip->sip_request->rq_method != sip_method_ack;
+
+	log_limited("framing", "framing error from %s: %d %s%s", conn_peer(c), status, phrase,
+		    answerable ? "" : " (unanswerable: dropped)");
+	if (answerable)
 		reply_stateless(c, msg, status, phrase, NULL);
 	if (msg)
 		msg_destroy(msg);

@@ -155,6 +155,7 @@ struct txn *txn_create(struct conn *in, msg_t *msg, struct config *cfg)
 	t->server_hash = msg_hash_string(t->server_key);
 	t->request = msg;
 	t->in = conn_ref(in);
+	conn_pin(in); /* it owes a final answer there */
 	t->cfg = config_ref(cfg);
 	t->invite = sip->sip_request->rq_method == sip_method_invite;
 	t->out.notify = out_notify;
@@ -194,6 +195,8 @@ static void destroy(struct txn *t)
 	if (t->branch)
 		txn_ctable_remove(clients, t);
 	conn_unwatch(&t->out);
+	if (!t->final_status)
+		conn_unpin(t->in);
 	conn_unref(t->in);
 	config_unref(t->cfg);
 	msg_destroy(t->request);
@@ -244,6 +247,7 @@ static void finish(struct txn *t, int status)
 {
 	t->final_status = status;
 	n_open--;
+	conn_unpin(t->in);
 	release_owner(t);
 	log_outcome(t, status);
 	if (!t->invite) {

@@ -403,10 +403,11 @@ sipp_uas() {
 	wait_listen "$port" "$name"
 }
 
-# foreign_call NAME SCENARIO.xml [LOCAL_PORT]: a foreign user's sipp client
-# through the edge's TLS client (run_proxy_with_edge), to the local user.
+# foreign_call NAME SCENARIO.xml [LOCAL_PORT [ARG...]]: a foreign user's sipp
+# client through the edge's TLS client (run_proxy_with_edge), to the local
+# user; ARGs go to sipp (e.g. -set notifies N).
 foreign_call() {
-	sipp_start "$1" "$2" "127.0.0.1:$EDGE_CLIENT_PORT" -p "${3:-$UAC_PORT}" "${INBOUND[@]}"
+	sipp_start "$1" "$2" "127.0.0.1:$EDGE_CLIENT_PORT" -p "${3:-$UAC_PORT}" "${INBOUND[@]}" "${@:4}"
 }
 
 # sipp_wait NAME...: lets each sipp NAME end (25 s at most) and keeps its
@@ -447,6 +448,45 @@ msg_of() {
 count_msgs() {
 	[ -f "$T/$1.msg" ] || { echo 0; return; }
 	sipp_messages "$T/$1.msg" "$2" "$3" 0 | grep -c '^=== '
+}
+
+# msg_body NAME DIR REGEX [NTH]: BODY = a file holding the body of the
+# message msg_of picks, byte for byte: what follows its head, as many bytes
+# as sipp's trace log says the whole message had (sipp frames a message on
+# TCP by its Content-Length, so a wrong one shows as a cut or overlong body).
+msg_body() {
+	local nth=${4:-1}
+	BODY="$T/$1.$2.$(printf '%s' "$3" | tr -c 'A-Za-z0-9' _).$nth.body"
+	LC_ALL=C awk -v dir="$2" -v re="$3" -v nth="$nth" '
+		function flush() {
+			if (mode == 2) printf "%s", substr(body, 1, size - head)
+			mode = 3
+		}
+		/^-----------------------------------------------( |$)/ { flush(); mode = 0; next }
+		mode == 0 {
+			mode = 3
+			if ($0 ~ ("message " dir) && match($0, /[0-9]+ *\]? *bytes/)) {
+				mode = 1
+				size = substr($0, RSTART, RLENGTH) + 0
+			}
+			next
+		}
+		mode == 1 && $0 == "" { next }
+		mode == 1 {
+			mode = 3
+			first = $0
+			sub(/\r$/, "", first)
+			if (first !~ re || ++n != nth) next
+			mode = 2; in_head = 1; head = 0; body = ""
+		}
+		mode == 2 && in_head {
+			head += length($0) + 1
+			if ($0 == "\r" || $0 == "") in_head = 0
+			next
+		}
+		mode == 2 { body = body $0 "\n" }
+		END { flush() }
+	' "$T/$1.msg" >"$BODY"
 }
 
 # sipp_messages LOG DIR REGEX NTH: prints message NTH of LOG; NTH 0 prints
@@ -762,16 +802,21 @@ raw_once() {
 # comes from the foreign user, over the partner's edge, to the local user. A
 # FIELD "Name: value" replaces the header spelt Name (Via, Max-Forwards,
 # From, To, Call-ID, CSeq) or is added after them; the pseudo-field
-# "Request-URI: URI" sets the request URI (default: To's URI). A MESSAGE
-# carries a text/plain body, other methods none.
+# "Request-URI: URI" sets the request URI (default: To's URI). The
+# pseudo-field "Body-File: FILE" makes FILE the body, sent as it is (give
+# its Content-Type as a FIELD); else a MESSAGE carries a text/plain body,
+# other methods none.
 raw_request() {
-	local id=$1 cseq=$2 method=${2##* } ruri="" field i n body="" request
+	local id=$1 cseq=$2 method=${2##* } ruri="" field i n body="" file="" len request
 	local head=("Via: SIP/2.0/TLS $PARTNER_FQDN:5061;branch=z9hG4bK-$id;rport" "Max-Forwards: 70"
 		"From: <$FOREIGN_URI>;tag=t-$id" "To: <$LOCAL_URI>" "Call-ID: $id" "CSeq: $cseq")
 	shift 2
 	for field; do
 		if [[ $field =~ ^Request-URI:\ *(.*)$ ]]; then
 			ruri=${BASH_REMATCH[1]}
+			continue
+		elif [[ $field =~ ^Body-File:\ *(.*)$ ]]; then
+			file=${BASH_REMATCH[1]}
 			continue
 		fi
 		n=${#head[@]}
@@ -783,15 +828,19 @@ raw_request() {
 	for field in "${head[@]}"; do
 		[[ $field =~ ^To:\ *(.*)$ ]] && [ -z "$ruri" ] && ruri=$(uri_of "${BASH_REMATCH[1]}")
 	done
-	[ "$method" != MESSAGE ] || {
+	if [ -n "$file" ]; then
+		len=$(wc -c <"$file") || fail "raw_request $id: cannot read the body file $file"
+	elif [ "$method" = MESSAGE ]; then
 		body="Raw message $id."
+		len=${#body}
 		head+=("Content-Type: text/plain")
-	}
-	printf -v request '%s\r\n' "$method $ruri SIP/2.0" "${head[@]}" "Content-Length: ${#body}" ""
+	fi
+	printf -v request '%s\r\n' "$method $ruri SIP/2.0" "${head[@]}" "Content-Length: ${len:-0}" ""
 	# A connection the proxy (or stunnel, after a refused handshake) has
 	# already closed cannot be written to: that, too, is "no answer".
 	# shellcheck disable=SC2261 # >&"$RAW" is an fd of its own, not stderr
-	printf '%s%s' "$request" "$body" >&"$RAW" 2>/dev/null || return 1
+	{ printf '%s%s' "$request" "$body" && { [ -z "$file" ] || cat -- "$file"; }; } >&"$RAW" 2>/dev/null ||
+		return 1
 	raw_response "$T/$id.sip"
 }
 
@@ -856,12 +905,12 @@ node_uas() {
 	sipp_uas "${2:-$1}" uas_answer.xml "${NODE_PORT_OF[$1]}" -m 1000 -timeout 100
 }
 
-# node_uac NODE SCENARIO.xml TO_URI: sipp NODE speaks for inside user
-# user-NODE@example.test from NODE's address: its requests go to the inside
-# listener, with NODE's address as the Via sent-by.
+# node_uac NODE SCENARIO.xml TO_URI [ARG...]: sipp NODE speaks for inside
+# user user-NODE@example.test from NODE's address: its requests go to the
+# inside listener, with NODE's address as the Via sent-by. ARGs go to sipp.
 node_uac() {
 	sipp_start "$1" "$2" "127.0.0.1:$INT_PORT" -p "${NODE_PORT_OF[$1]}" \
-		-key from "sip:user-$1@example.test" -key to "$3"
+		-key from "sip:user-$1@example.test" -key to "$3" "${@:4}"
 }
 
 # foreign_indialog NAME SCENARIO.xml NODE PORT ARG...: sipp NAME (from
@@ -977,4 +1026,148 @@ assert_idle() {
 	for name; do
 		assert_received "$name"
 	done
+}
+
+# --- presence bodies (the [presence] mapping table) ------------------------------
+
+# presence_config [DOMAIN DIALECT]...: EXTRA_CONFIG = a [presence] section
+# with the mapping table etc/presence-map.conf, copied to TABLE (in $T), and
+# the default dialect lync; then a [domain DOMAIN] speaking DIALECT per pair.
+# shellcheck disable=SC2120 # the pairs are optional
+presence_config() {
+	local section
+	TABLE=$T/presence-map.conf
+	cp "$SOURCE_ROOT/etc/presence-map.conf" "$TABLE" || fail "cannot copy the mapping table"
+	printf -v EXTRA_CONFIG '%s\n' "" "[presence]" "table = ${TABLE##*/}" "default_dialect = lync" ""
+	while [ $# -ge 2 ]; do
+		printf -v section '%s\n' "[domain $1]" "dialect = $2" ""
+		EXTRA_CONFIG+=$section
+		shift 2
+	done
+}
+
+# fixture NAME [PRESENTITY]: FIXTURE = $T/[PRESENTITY.]NAME, the presence
+# document test/presence/NAME as PRESENTITY (user@domain) sends it: each
+# address in it (user@host.example) becomes PRESENTITY. Without
+# PRESENTITY, as it is.
+fixture() {
+	FIXTURE=$T/${2:+$2.}$1
+	sed -E "${2:+s/[[:alnum:]._-]+@[[:alnum:].-]+\\.example\\b/$2/g}" \
+		"$SOURCE_ROOT/test/presence/$1" >"$FIXTURE" || fail "cannot read the fixture $1"
+}
+
+# watch_foreign NODE N [2]: node NODE subscribes (node_uac, uac_subscribe.xml
+# taking N NOTIFYs) to the foreign user at the partner's edge (with 2: at
+# the second edge, pat_init), whose sipp "foreign" ("foreign2") answers 200.
+# Then DLG and DIALOG are that dialog's foreign side (dialog_keys), and the
+# edge's TLS client towards NODE's public port (start_pat_client) is up for
+# its NOTIFYs (presence_notify to CLIENT_PORT_OF[NODE]).
+watch_foreign() {
+	local name=foreign uri=$FOREIGN_URI tls=()
+	[ "${3:-}" != 2 ] || { name=foreign2 uri=$FOREIGN2_URI tls=(partner2-chain.pem partner2.key); }
+	foreign_uas "$name" uas_answer.xml "${3:-}"
+	node_uac "$1" uac_subscribe.xml "$uri" -set notifies "$2"
+	sipp_ok "$name"
+	dialog_keys "$name" SUBSCRIBE
+	start_pat_client "$1" "${tls[@]}"
+}
+
+# presence_notify LABEL PORT CSEQ BODY [FIELD...]: a NOTIFY of the presence
+# package (Event, an active Subscription-State, Contact, Content-Type
+# application/pidf+xml) with the file BODY as its body, from the side of
+# the dialog of DLG that answered the SUBSCRIBE (dialog_request to PORT);
+# FIELDs replace those fields or add to them. The answer is in
+# $T/LABEL.sip; fails when nothing answers.
+presence_notify() {
+	dialog_request "$1" "$2" "$3 NOTIFY" "${DLG[routes]}" "Contact: <${DLG[contact]}>" \
+		'Event: presence' 'Subscription-State: active;expires=3600' \
+		'Content-Type: application/pidf+xml' "Body-File: $4" "${@:5}" ||
+		fail "no answer to NOTIFY $1"
+}
+
+# notify_ok LABEL PORT CSEQ BODY [FIELD...]: presence_notify, answered 200
+# (the watcher's answer, relayed).
+notify_ok() {
+	presence_notify "$@"
+	assert_start "$T/$1.sip" 'SIP/2\.0 200 OK' "answer to NOTIFY $1"
+}
+
+# notify_at NAME NTH CSEQ: MSG and BODY (msg_of, msg_body) = the NTH NOTIFY
+# sipp NAME received, which is the one sent with CSeq CSEQ, as the proxy
+# forwards it in a dialog (assert_in_dialog; the inside Via when NAME is a
+# node, else the outside one), its Content-Length the size of BODY.
+notify_at() {
+	local via
+	msg_of "$1" received '^NOTIFY ' "$2"
+	msg_body "$1" received '^NOTIFY ' "$2"
+	assert_hdr "$MSG" cseq 1 "$3 NOTIFY\$" "CSeq of NOTIFY #$2 at $1"
+	assert_hdr "$MSG" 'content-length|l' 1 "$(wc -c <"$BODY")\$" "Content-Length of NOTIFY #$2 at $1"
+	if [ -n "${NODE_PORT_OF[$1]:-}" ]; then via=$(via_inside); else via=$(via_outside); fi
+	assert_in_dialog "$MSG" "NOTIFY #$2 at $1" "$via"
+}
+
+# assert_pidf NAME NTH CSEQ: notify_at; the NOTIFY carries a translated
+# PIDF: Content-Type application/pidf+xml, a body that is exactly one
+# well-formed XML document (xmllint), and not FIXTURE (the body sent).
+assert_pidf() {
+	notify_at "$@"
+	assert_hdr "$MSG" 'content-type|c' 1 'application/pidf\+xml$' "Content-Type of NOTIFY #$2 at $1"
+	xmllint --noout --nonet "$BODY" 2>"$BODY.err" ||
+		fail "NOTIFY #$2 at $1: its body is not one well-formed XML document: $(head -n 3 "$BODY.err")"
+	! cmp -s "$BODY" "$FIXTURE" || fail "NOTIFY #$2 at $1: the body arrived untranslated"
+}
+
+# assert_untouched NAME NTH CSEQ TYPE FILE: notify_at; the NOTIFY carries
+# FILE byte for byte, Content-Type TYPE (a regex) as sent.
+assert_untouched() {
+	notify_at "$1" "$2" "$3"
+	assert_hdr "$MSG" 'content-type|c' 1 "$4\$" "Content-Type of NOTIFY #$2 at $1"
+	cmp -s "$BODY" "$5" || fail "NOTIFY #$2 at $1: the body is not ${5##*/} as sent: $(cat "$BODY")"
+}
+
+# assert_body [!] REGEX WHAT: BODY, its lines joined by blanks, matches the
+# ERE REGEX (with !: does not).
+assert_body() {
+	local want=0 flat got=0
+	[ "$1" != '!' ] || { want=1; shift; }
+	flat=$(tr '\r\n' '  ' <"$BODY")
+	grep -Eq -- "$1" <<<"$flat" || got=1
+	[ "$got" = "$want" ] && return
+	[ "$want" = 0 ] || fail "$2: the body matches /$1/: $flat"
+	fail "$2: the body does not match /$1/: $flat"
+}
+
+# assert_xmpp NAME NTH CSEQ SHOW TEXT: the NTH NOTIFY at inside node NAME,
+# sent with CSEQ, carries what XMPP users read (assert_pidf): basic open,
+# <show xmlns="jabber:client">SHOW</show> in its status, and one note, TEXT.
+assert_xmpp() {
+	assert_pidf "$1" "$2" "$3"
+	assert_body '<status> *<basic>open</basic>' "basic of NOTIFY #$2 at $1"
+	assert_body "<status>.*<show xmlns=\"jabber:client\">$4</show>.*</status>" "show of NOTIFY #$2 at $1"
+	assert_body "<note( [^>]*)?>$(re_quote "$5")</note>" "status text of NOTIFY #$2 at $1"
+	assert_eq "$(grep -o '<note[ >]' "$BODY" | wc -l)" 1 "notes in NOTIFY #$2 at $1"
+}
+
+# assert_row N WAY DOMAIN DIR SRC_SYS SRC_STATE DST_SYS: N lines of the
+# proxy's log (since LOG_MARK) say a presence body WAY (from, to) DOMAIN was
+# translated by that row of TABLE (FILE:LINE ORIGIN).
+assert_row() {
+	local row
+	row=$(awk -v key="$4 $5 $6 $7" '$1 " " $2 " " $3 " " $4 == key { print FNR " " $NF; exit }' "$TABLE")
+	[ -n "$row" ] || fail "no row '$4 $5 $6 $7' in ${TABLE##*/}"
+	assert_log_count "presence $2 $(re_quote "$3") translated by $(re_quote "${TABLE##*/}:$row")\$" "$1" \
+		"presence bodies $2 $3 translated by the row '$4 $5 $6 $7'"
+}
+
+# lync_busy_init NAME BASEPORT N: scenario_init NAME BASEPORT (and xmllint)
+# for the routing node watching alice at the partner's Lync edge (the
+# default dialect) through the mapping table (presence_config, run_proxy,
+# watch_foreign routing N); FIXTURE = her Busy (lync-busy.pidf.xml), for
+# presence_notify to EDGE_CLIENT_PORT.
+lync_busy_init() {
+	scenario_init "$1" "$2" xmllint
+	presence_config
+	run_proxy
+	watch_foreign routing "$3"
+	fixture lync-busy.pidf.xml "${FOREIGN_URI#sip:}"
 }
