@@ -2,7 +2,7 @@
 BUILD ?= build
 DEMO := $(BUILD)/demo
 
-.PHONY: all deps run check check-sanitize bench fuzz clean install demo-pki
+.PHONY: all deps run check check-sanitize bench fuzz soak clean install demo-pki
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -39,6 +39,12 @@ check-sanitize: deps
 bench: deps all
 	meson test -C $(BUILD) --benchmark --verbose
 	@bash test/bench/run.sh $(BUILD)
+
+# Mixed traffic for SOAK_MINUTES with reloads, dropped connections and a node
+# restart: every transaction must end, RSS must stay flat (never in CI).
+SOAK_MINUTES ?= 10
+soak: deps all
+	@bash test/soak/run.sh $(BUILD) $(SOAK_MINUTES)
 
 # libFuzzer targets (clang), FUZZ_SECONDS each (CI runs a short smoke).
 FUZZ_SECONDS ?= 60
