@@ -2,7 +2,7 @@
 BUILD ?= build
 DEMO := $(BUILD)/demo
 
-.PHONY: all deps run check check-sanitize bench fuzz soak clean install demo-pki
+.PHONY: all deps run check check-sanitize check-valgrind bench fuzz soak clean install demo-pki
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -34,6 +34,12 @@ check-sanitize: deps
 	@[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
 	ninja -C build-asan
 	@bash test/run-all.sh build-asan $(addprefix --suite ,$(SUITES))
+
+# The scenario suite with the proxy under valgrind (memory errors fail a
+# test; slow: about 5x the normal run).
+check-valgrind: deps all
+	@FEDPROXY_WRAP="valgrind --leak-check=full --errors-for-leak-kinds=definite" \
+		bash test/run-all.sh $(BUILD) --suite scenario --timeout-multiplier 4
 
 # Performance against Kamailio on this machine (minutes; never part of check).
 bench: deps all
