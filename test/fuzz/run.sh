@@ -7,7 +7,7 @@ set -uo pipefail
 build=$1 seconds=${2:-60}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 status=0
-for target in sip configfile; do
+for target in sip configfile pidf table; do
 	seeds="$top/test/fuzz/corpus/$target"
 	work="$build/fuzz-out/$target"
 	rm -rf "$work" && mkdir -p "$work/corpus" && cp "$seeds"/* "$work/corpus/"
