@@ -422,6 +422,21 @@ static bool owner_retry(void *arg)
 	return true;
 }
 
+/* Its connection dropped before any answer: find the next hop afresh (the
+ * dropped connection is gone from every lookup, so this dials anew). */
+static bool owner_reconnect(void *arg)
+{
+	struct fwd *f = arg;
+
+	log_info("%s: connection to the next hop dropped before an answer; sending again",
+		 sipmsg_call_id(sip_of(f)));
+	f->target.flow = 0;
+	f->next_target = f->targets.n = 0;
+	f->next_addr = f->addrs.n = 0;
+	resolve(f);
+	return true;
+}
+
 static void owner_abandon(void *arg)
 {
 	free_fwd(arg);
@@ -430,6 +445,7 @@ static void owner_abandon(void *arg)
 static const struct txn_owner owner_ops = {
 	.abandon = owner_abandon,
 	.retry = owner_retry,
+	.reconnect = owner_reconnect,
 };
 
 /* ---- policy ---- */

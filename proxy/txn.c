@@ -36,6 +36,7 @@ struct txn {
 	bool cancel_pending;         /* CANCEL asked before any provisional */
 	bool cancel_sent;
 	bool responded;              /* any response came from downstream */
+	bool reconnected;            /* sent again after its connection dropped */
 	const struct txn_owner *owner; /* borrowed, with owner_arg */
 	void *owner_arg;
 	int final_status;            /* sent upstream, 0 before */
@@ -388,6 +389,13 @@ static void out_notify(struct conn_watch *w, struct conn *c, enum conn_event ev)
 		return;
 	if (!conn_was_open(c) && !t->responded && t->owner && t->owner->retry(t->owner_arg))
 		return;
+	/* lync-interop C1: a pooled connection the peer closed must not fail
+	 * the request; one more try on a new connection. */
+	if (conn_was_open(c) && !t->responded && !t->reconnected && t->owner) {
+		t->reconnected = true;
+		if (t->owner->reconnect(t->owner_arg))
+			return;
+	}
 	/* RFC 3261 8.1.3.1: a transport failure counts as a 503. */
 	txn_reply(t, 503, "Next Hop Unreachable", retry_after);
 }

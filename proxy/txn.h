@@ -46,6 +46,10 @@ struct txn_owner {
 	 * the owner forwarded it again (txn_forward) to another target, false
 	 * when none is left (the transaction then answers 503). */
 	bool (*retry)(void *arg);
+	/* The open connection it went out on closed before any response (a
+	 * peer that dropped an idle pooled connection as we used it): true
+	 * when the owner sent it again on a fresh connection. Asked once. */
+	bool (*reconnect)(void *arg);
 };
 
 /* Register the owner; NULL ops when it is done with the transaction. */
