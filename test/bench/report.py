@@ -148,15 +148,16 @@ def idle(rows, t, targets):
                 r = rs[0]
                 cells.append(f"{r['held']} held, {r['bytes_per_conn'] / 1024:.1f} KiB/conn")
         t.row(f"{level:,} connections", *cells)
-    cells = []
-    for p in PROXIES:
-        rs = pick(rows, phase="idle_traffic", proxy=p)
-        cells.append(f"{rs[0]['cpu_us_per_txn']:.0f} us, mean {rs[0]['mean_ms']:.0f} ms"
-                     f"{'' if rs[0]['failed'] == 0 else ', ' + str(rs[0]['failed']) + ' failed'}"
-                     if rs else "n/a")
-    held = max([r.get("held", 0) for r in pick(rows, phase="idle_traffic")] or [0])
-    rate = max([r.get("rate", 0) for r in pick(rows, phase="idle_traffic")] or [0])
-    t.row(f"MESSAGE CPU/tx next to {held:,} idle ({rate}/s)", *cells)
+    # Forwarding next to the idle connections: one row per level measured.
+    for level in sorted({r["level"] for r in pick(rows, phase="idle_traffic")}):
+        cells = []
+        for p in PROXIES:
+            rs = pick(rows, phase="idle_traffic", proxy=p, level=level)
+            cells.append(f"{rs[0]['cpu_us_per_txn']:.0f} us, mean {rs[0]['mean_ms']:.0f} ms"
+                         f"{'' if rs[0]['failed'] == 0 else ', ' + str(rs[0]['failed']) + ' failed'}"
+                         if rs else "n/a")
+        rate = max(r["rate"] for r in pick(rows, phase="idle_traffic", level=level))
+        t.row(f"MESSAGE CPU/tx next to {level:,} ({rate}/s)", *cells)
     for p in PROXIES:
         for r in pick(rows, phase="idle_check", proxy=p):
             t.text(f"  {p}: after the last level and that load, {r['answer']}")
@@ -167,6 +168,12 @@ def idle(rows, t, targets):
             top = max(ok, key=lambda r: r["level"])
             per[p] = (top["bytes_per_conn"] / 1024, top["level"], top["held"])
     targets["idle"] = per
+    growth = {}
+    for p in PROXIES:
+        rs = sorted(pick(rows, phase="idle_traffic", proxy=p), key=lambda r: r["level"])
+        if len(rs) >= 2:
+            growth[p] = (rs[0], rs[-1])
+    targets["idle_growth"] = growth
     targets["idle_levels"] = {r["level"]: r for r in pick(rows, phase="idle", proxy="fedproxy")}
 
 
@@ -231,6 +238,10 @@ def target_lines(targets, t):
                    f"CAP_SYS_RESOURCE); held {held:,}")
         elif r50:
             t.text(f"  50k connections held: {r50.get('held', 0):,} -> {verdict(r50.get('held', 0) >= 50000)}")
+    for p, (lo, hi) in targets.get("idle_growth", {}).items():
+        t.text(f"  ({p}: CPU per forwarded MESSAGE {lo['cpu_us_per_txn']:.0f} us next to "
+               f"{lo['held']:,} idle connections, {hi['cpu_us_per_txn']:.0f} us next to {hi['held']:,}: "
+               f"{hi['cpu_us_per_txn'] / max(lo['cpu_us_per_txn'], 1e-9):.1f} x)")
     hs = targets.get("hs")
     if hs and hs.get("fedproxy") and hs.get("baseline"):
         ratio = hs["fedproxy"] / hs["baseline"]
@@ -245,8 +256,8 @@ def main():
     end = (pick(rows, phase="end") or [{}])[0]
     reps = max([r.get("rep", 0) for r in pick(rows, phase="sustained")] or [0])
     t = Table()
-    t.text("fedproxy vs Kamailio: median (min-max) over "
-           f"{reps} repetitions, run alternately A B A B")
+    t.text("fedproxy vs Kamailio: " + (f"median (min-max) over {reps} repetitions, run alternately "
+                                          "A B A B" if reps else "phases run alone"))
     t.text(f"  {env.get('date', '?')}, {env.get('cpus', '?')} CPUs ({env.get('cpu', '?')}), "
            f"commit {env.get('commit', '?')}, {env.get('fedproxy', '?')}; {env.get('kamailio', '?')}")
     t.text("  TLS legs through stunnel (same for both); CPU is the proxy's own (/proc), "

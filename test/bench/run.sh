@@ -297,10 +297,23 @@ phase_traffic() {
 
 # ---- idle connections -------------------------------------------------------------
 
+# idle_traffic PROXY LEVEL HELD: a short MESSAGE load through PROXY while it
+# holds HELD idle connections. The node is restarted first, so that the
+# proxy's connection to it opens after all of them (as after a node
+# restart): what forwarding costs next to many idle peers.
+idle_traffic() {
+	stop_bg node
+	uas_start message
+	uac_run "$1" message "$IDLE_TRAFFIC_RATE" $((IDLE_TRAFFIC_RATE * PROBE_S)) 30
+	record phase=idle_traffic proxy="$1" level="$2" held="$3" rate="$IDLE_TRAFFIC_RATE" \
+		ok="$RUN_OK" failed="$RUN_FAILED" mean_ms="$RUN_MEAN_MS" \
+		cpu_us_per_txn="$(calc "1e6 * $RUN_CPU / ($RUN_OK + 1e-9)")"
+	say "idle: $1 forwards MESSAGE at $(calc "1e6 * $RUN_CPU / ($RUN_OK + 1e-9)") us CPU each next to $3 idle connections"
+}
+
 # idle_run PROXY: hold 1k, 10k, 50k idle connections (those the descriptor
-# limit allows) and measure the proxy's memory at each level. Then, with
-# the most of them still held, a short MESSAGE load whose connection to the
-# node opens after them: what forwarding costs next to many idle peers.
+# limit allows) and measure the proxy's memory at each level; at the first
+# and the last level, idle_traffic.
 idle_run() {
 	local proxy=$1 max=$((FD_LIMIT - 300)) level m0 m answer per_proc held levels=()
 	for level in "${IDLE_LEVELS[@]}"; do
@@ -333,12 +346,10 @@ idle_run() {
 			secs="$(sed -E 's/.*secs=([0-9.]+).*/\1/' <<<"$answer")" mem_kb="$m" base_kb="$m0" \
 			bytes_per_conn="$(calc "1024 * ($m - $m0) / ($held + 1e-9)")"
 		say "idle: $proxy holds $held of $level connections, $(calc "($m - $m0) / ($held + 1e-9)") KiB each"
+		if [ "$level" = "${levels[0]}" ] || [ "$level" = "${levels[-1]}" ]; then
+			idle_traffic "$proxy" "$level" "$held"
+		fi
 	done
-	uac_run "$proxy" message "$IDLE_TRAFFIC_RATE" $((IDLE_TRAFFIC_RATE * PROBE_S)) 30
-	record phase=idle_traffic proxy="$proxy" held="$held" rate="$IDLE_TRAFFIC_RATE" ok="$RUN_OK" \
-		failed="$RUN_FAILED" mean_ms="$RUN_MEAN_MS" \
-		cpu_us_per_txn="$(calc "1e6 * $RUN_CPU / ($RUN_OK + 1e-9)")"
-	say "idle: $proxy forwards MESSAGE at $(calc "1e6 * $RUN_CPU / ($RUN_OK + 1e-9)") us CPU each next to $held idle connections"
 	# Still open after all that?
 	echo check >&"${HOLD[1]}"
 	read -r -t 60 answer <&"${HOLD[0]}" || answer="alive=0 closed=0"
