@@ -265,8 +265,8 @@ def main():
     foreign = [r.get("foreign_pct", 0) for r in rows if (r.get("phase") in ("probe", "latency")
                and r.get("wall", 0) >= 1) or r.get("phase") == "handshake"]
     if foreign and max(foreign) > 15:
-        t.text(f"  warning: other processes on this machine used up to {max(foreign):.0f}% of a core "
-               "during some runs (spread may be wider)")
+        t.text(f"  note: processes other than the proxy and the load generators (other people's, "
+               f"kernel threads) used up to {max(foreign):.0f}% of a core during some runs")
     targets = {}
     traffic(rows, t, targets)
     idle(rows, t, targets)
