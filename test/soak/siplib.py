@@ -133,9 +133,13 @@ class Conn:
         self.closed = None    # why it ended, once it has
         self.owed = 0         # requests that came in on it and await our answer
 
+    def usable(self):
+        """Not ended, nor being ended (a drop() takes effect later)."""
+        return not self.closed and not self.writer.transport.is_closing()
+
     def send(self, data):
         """Queues data; False when the connection is gone already."""
-        if self.closed or self.writer.transport.is_closing():
+        if not self.usable():
             return False
         self.writer.write(data)
         return True

@@ -61,7 +61,8 @@ class Node:
         self.n = 0
         self.received = {}
         self.counts = {'NOTIFY sent': 0, 'drops of accepted': 0, 'drops of uplink': 0,
-                       'uplink connects': 0, 'skipped (backlog)': 0}
+                       'uplink connects': 0, 'uplink closed by the proxy': 0,
+                       'skipped (backlog)': 0}
         self.done = asyncio.Event()
 
     # --- the journal --------------------------------------------------------
@@ -129,7 +130,7 @@ class Node:
         """Our connection to the proxy's inside listener (made again after
         a drop); None when it cannot be made in 5 s."""
         async with self.connecting:
-            if self.uplink and not self.uplink.closed:
+            if self.uplink and self.uplink.usable():
                 return self.uplink
             try:
                 reader, writer = await asyncio.wait_for(
@@ -145,6 +146,9 @@ class Node:
         try:
             await conn.serve(self.on_request, self.pending.response)
         finally:
+            if not conn.dropped and self.state != 'stopped':
+                self.counts['uplink closed by the proxy'] += 1
+                self.journal.line('E', 'our connection to the proxy ended: %s' % conn.closed)
             self.pending.conn_ended(conn)
 
     async def send(self, method, ruri, headers, body, kind):
@@ -193,7 +197,7 @@ class Node:
 
     def drop_uplink(self):
         self.counts['drops of uplink'] += 1
-        up = self.uplink and not self.uplink.closed
+        up = self.uplink and self.uplink.usable()
         self.journal.line('E', 'dropped our connection to the proxy, %d request(s) in flight on it'
                           % sum(1 for v in self.pending.open.values() if v[2] is self.uplink)
                           if up else 'no connection to the proxy to drop')

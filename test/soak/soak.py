@@ -65,6 +65,7 @@ BASE = int(os.environ.get('SOAK_BASE_PORT', '24900'))
 RATE = float(os.environ.get('SOAK_RATE', '150'))
 RSS_LIMIT_KB = int(os.environ.get('SOAK_RSS_LIMIT_KB', '4096'))
 SEED = int(os.environ.get('SOAK_SEED') or time.time())
+FAULTS = os.environ.get('SOAK_FAULTS', 'yes') != 'no'  # no: the load alone, to compare
 
 NODE_B_PORT = BASE + 5     # node b's address
 B_PUBLIC_PORT = BASE + 6   # the proxy's public (PAT) port leading to b
@@ -109,7 +110,7 @@ class Client:
         self.conn = None
 
     def live(self):
-        return self.conn is not None and not self.conn.closed
+        return self.conn is not None and self.conn.usable()
 
     async def run(self):
         s = self.soak
@@ -336,9 +337,11 @@ class Soak:
             extra = ('Event: presence', 'Accept: application/pidf+xml', 'Expires: 600',
                      'Contact: ' + EDGE_CONTACT)
         data = peer.message(cid, method=method, extra=extra, body=body)
+        if not client.conn.send(data):  # it ended since live(): not sent
+            self.counts['foreign requests not sent: no connection up'] += 1
+            return
         self.pending.sent(siplib.branch_of(peer.Message(data)), '%s out>in %s' % (method, node),
                           client.conn)
-        client.conn.send(data)
 
     # --- faults ------------------------------------------------------------------------------
 
@@ -386,7 +389,7 @@ class Soak:
         """Odd: one foreign connection; even: the proxy's connection to
         the edge server (a foreign connection when there is none). Each
         once a request is in flight on it (1 s at most)."""
-        edge = [c for c in self.edge_conns if not c.closed]
+        edge = [c for c in self.edge_conns if c.usable()]
         if k % 2 == 0 and edge:
             conn = self.rng.choice(edge)
             busy = await self.drop_when(conn, lambda: conn.owed > 0)
@@ -431,6 +434,8 @@ class Soak:
     def schedule(self):
         """(t, what, k) of every fault, by time."""
         plan = []
+        if not FAULTS:
+            return plan
         for k in range(1, int(self.duration // RELOAD_EVERY) + 1):
             plan.append((k * RELOAD_EVERY, 'reload', k))
         for k in range(1, int(self.duration // DROP_EVERY) + 2):
@@ -518,8 +523,9 @@ class Soak:
             self.signal_node(name, signal.SIGHUP)
         self.t0 = siplib.now()
         self.wall0 = time.time()
-        print('soak: seed %d, %g min, %g requests/s, ports %d-%d, logs in %s' % (
-            SEED, self.duration / 60, RATE, BASE, BASE + 19, h.dir), flush=True)
+        print('soak: seed %d, %g min, %g requests/s, %s, ports %d-%d, logs in %s' % (
+            SEED, self.duration / 60, RATE, 'faults' if FAULTS else 'NO FAULTS (SOAK_FAULTS=no)',
+            BASE, BASE + 19, h.dir), flush=True)
         watch = asyncio.ensure_future(self.watch())
         faults = asyncio.ensure_future(self.faults())
         load = asyncio.ensure_future(siplib.paced(RATE * FOREIGN_SHARE,
