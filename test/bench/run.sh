@@ -13,6 +13,8 @@
 #              handshake, against a GnuTLS-only server (tlsload serve)
 #   profile    perf (or callgrind) of fedproxy under MESSAGE load and under
 #              handshakes
+# and, only when named: cost (instructions per MESSAGE transaction under
+# callgrind, BENCH_COST_CALLS of them: compares two builds on a busy box).
 # Then one table on stdout. Results: BUILD_DIR/bench-results/ (results.jsonl,
 # table.txt, the profiles); logs in a temp dir, kept with BENCH_KEEP=1 (and
 # after a failure).
@@ -471,21 +473,57 @@ phase_profile() {
 	stop_bg node
 }
 
+# start_under_callgrind OUTFILE: fedproxy under callgrind, with the foreign
+# edge's stunnel in front of it.
+start_under_callgrind() {
+	fedproxy_config "$W/fedproxy.conf"
+	start_bg fedproxy "$W/fedproxy.log" valgrind --tool=callgrind \
+		--callgrind-out-file="$1" "$FEDPROXY" -c "$W/fedproxy.conf"
+	wait_listen "$FP_EXT" fedproxy
+	edge_start fedproxy
+}
+
 # callgrind_fedproxy: without perf, fedproxy under callgrind at a light
 # MESSAGE load (callgrind runs it about 50 times slower).
 callgrind_fedproxy() {
 	stop_bg edge-fedproxy
 	stop_bg fedproxy
-	fedproxy_config "$W/fedproxy.conf"
-	start_bg fedproxy "$W/fedproxy.log" valgrind --tool=callgrind \
-		--callgrind-out-file="$W/callgrind.out" "$FEDPROXY" -c "$W/fedproxy.conf"
-	wait_listen "$FP_EXT" fedproxy
-	edge_start fedproxy
+	start_under_callgrind "$W/callgrind.out"
 	uac_run fedproxy message 100 2000 60
 	stop_bg fedproxy
 	callgrind_annotate --inclusive=yes "$W/callgrind.out" 2>/dev/null | head -80 \
 		>"$OUT/profile-message.txt"
 	say "profile (callgrind): $OUT/profile-message.txt"
+}
+
+# ---- cost: instructions per transaction ---------------------------------------
+
+# cost: fedproxy under callgrind relays COST_CALLS MESSAGE transactions after
+# a warm-up; the instructions it executed for them, per transaction, and the
+# functions they went to. Unlike CPU time the count does not move with what
+# else the machine runs, so two builds compare on a shared box; it says
+# nothing of cache misses or system calls (the traffic phase does).
+COST_CALLS=${BENCH_COST_CALLS:-2000}
+phase_cost() {
+	local dump ir
+	uas_start message
+	start_under_callgrind "$W/cost.out"
+	# The warm-up opens the connections (handshakes are not what is counted).
+	uac_run fedproxy message 50 200 60
+	callgrind_control -z "${PID_OF[fedproxy]}" >/dev/null
+	uac_run fedproxy message 100 "$COST_CALLS" 120
+	[ "$RUN_OK" = "$COST_CALLS" ] || die "cost: $RUN_OK of $COST_CALLS calls succeeded"
+	callgrind_control -d "${PID_OF[fedproxy]}" >/dev/null
+	dump=$(ls -t "$W"/cost.out.* 2>/dev/null | head -1)
+	[ -n "$dump" ] || die "cost: callgrind wrote no dump"
+	ir=$(awk '/^summary:/ {print $2}' "$dump")
+	record phase=cost proxy=fedproxy scenario=message calls="$COST_CALLS" \
+		instructions_per_tx="$(calc "$ir / $COST_CALLS")"
+	callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | head -60 >"$OUT/cost-message.txt"
+	say "cost: $(calc "int($ir / $COST_CALLS)") instructions per MESSAGE transaction (functions: $OUT/cost-message.txt)"
+	stop_bg edge-fedproxy
+	stop_bg fedproxy
+	stop_bg node
 }
 
 # ---- main -----------------------------------------------------------------------------------
