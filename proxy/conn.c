@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <ctype.h>
 #include <unistd.h>
 #include <assert.h>
 #include <sofia-sip/htable.h>
@@ -68,6 +69,9 @@ struct conn {
 	char *server_name;            /* owned: the host we dialled, or NULL */
 	char *pat_node;               /* owned: node of the public port, or NULL */
 	char **peer_names;            /* owned: NULL-terminated cert names */
+	size_t dest_hash;             /* outbound: its key in by_dest */
+	bool in_dest_index;
+	struct name_entry *name_entries; /* owned: its peer names in by_name */
 	const char *fail_reason;      /* static string, or NULL */
 	char *out;                    /* owned output buffer */
 	size_t out_len, out_cap;
@@ -96,7 +100,53 @@ HTABLE_DECLARE_WITH(conn_htable, ch, struct conn, size_t, uint64_t);
 HTABLE_PROTOS_WITH(conn_htable, ch, struct conn, size_t, uint64_t);
 HTABLE_BODIES_WITH(conn_htable, ch, struct conn, CONN_HASH, size_t, uint64_t);
 static conn_htable_t by_id[1];
+
+/* Outbound connections by destination (side, transport, address, TLS
+ * name): every forwarded request looks up the connection to its next hop,
+ * and thousands of idle partner connections must not make that slower. */
+HTABLE_DECLARE_WITH(dest_htable, dh, struct conn, size_t, size_t);
+#define DEST_HASH(c) ((c)->dest_hash)
+HTABLE_PROTOS_WITH(dest_htable, dh, struct conn, size_t, size_t);
+HTABLE_BODIES_WITH(dest_htable, dh, struct conn, DEST_HASH, size_t, size_t);
+static dest_htable_t by_dest[1];
+
+/* Open external connections by each name of their peer's certificate, for
+ * requests to a foreign edge we already hold a connection from. */
+struct name_entry {
+	struct conn *conn;
+	const char *name;  /* one of conn->peer_names */
+	size_t hash;
+};
+HTABLE_DECLARE_WITH(name_htable, nh, struct name_entry, size_t, size_t);
+#define NAME_HASH(e) ((e)->hash)
+HTABLE_PROTOS_WITH(name_htable, nh, struct name_entry, size_t, size_t);
+HTABLE_BODIES_WITH(name_htable, nh, struct name_entry, NAME_HASH, size_t, size_t);
+static name_htable_t by_name[1];
+
 static su_home_t table_home[1] = { SU_HOME_INIT(table_home) };
+
+#define FNV_OFFSET 14695981039346656037ull
+#define FNV_PRIME 1099511628211ull
+
+/* FNV-1a over a name folded to lower case: DNS names compare without case. */
+static uint64_t fold_hash(uint64_t h, const char *s)
+{
+	for (; s && *s; s++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*s)) * FNV_PRIME;
+	return h;
+}
+
+static size_t dest_key(enum conn_side side, enum transport transport, const char *ip,
+		       uint16_t port, const char *server_name)
+{
+	uint64_t h = fold_hash(FNV_OFFSET, ip);
+
+	h = (h ^ ((uint64_t)side << 32 | (uint64_t)transport << 16 | port)) * FNV_PRIME;
+	/* Over TCP the name plays no part in which connection fits. */
+	if (transport == TRANSPORT_TLS)
+		h = fold_hash(h, server_name);
+	return (size_t)h;
+}
 
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
@@ -297,6 +347,14 @@ struct conn *conn_connect(struct ev_loop *loop, const char *ip, uint16_t port,
 	c->outbound = true;
 	c->server_name = server_name ? strdup(server_name) : NULL;
 	note_peer(c, (struct sockaddr *)&ss);
+	c->dest_hash = dest_key(side, transport, c->peer_ip, port, c->server_name);
+	if (dest_htable_is_full(by_dest) && dest_htable_resize(table_home, by_dest, 0) < 0) {
+		conn_close(c, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	dest_htable_append(by_dest, c);
+	c->in_dest_index = true;
 	c->state = CONN_CONNECTING;
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
 		int err = errno;
@@ -428,10 +486,47 @@ int conn_send(struct conn *c, const char *data, size_t len)
 	return 0;
 }
 
+/* An open external connection answers for every name of its peer's
+ * certificate. Without memory for the index it still works; requests to
+ * that peer then dial a connection of their own. */
+static void index_peer_names(struct conn *c)
+{
+	size_t n = 0;
+
+	if (c->side != SIDE_EXTERNAL || !c->peer_names)
+		return;
+	while (c->peer_names[n])
+		n++;
+	/* One more, zeroed: the end of the list for unindex_peer_names(). */
+	c->name_entries = calloc(n + 1, sizeof(*c->name_entries));
+	for (size_t i = 0; c->name_entries && i < n; i++) {
+		struct name_entry *e = &c->name_entries[i];
+
+		if (name_htable_is_full(by_name) && name_htable_resize(table_home, by_name, 0) < 0) {
+			log_warn("conn %llu: out of memory indexing its peer's names",
+				 (unsigned long long)c->id);
+			return;
+		}
+		e->conn = c;
+		e->name = c->peer_names[i];
+		e->hash = (size_t)fold_hash(FNV_OFFSET, e->name);
+		name_htable_append(by_name, e);
+	}
+}
+
+static void unindex_peer_names(struct conn *c)
+{
+	for (struct name_entry *e = c->name_entries; e && e->conn; e++)
+		name_htable_remove(by_name, e);
+	free(c->name_entries);
+	c->name_entries = NULL;
+}
+
 static void become_open(struct conn *c)
 {
 	c->state = CONN_OPEN;
 	c->was_open = true;
+	index_peer_names(c);
 	log_debug("conn %llu: open %s %s", (unsigned long long)c->id, c->ops->name, c->peer);
 	notify_watchers(c, CONN_EV_OPEN);
 	if (c->state == CONN_OPEN && flush_output(c) < 0 && c->fail_reason)
@@ -599,6 +694,9 @@ void conn_close(struct conn *c, const char *why)
 	if (c->counted)
 		admission_connection_closed(c->peer_ip);
 	conn_htable_remove(by_id, c);
+	if (c->in_dest_index)
+		dest_htable_remove(by_dest, c);
+	unindex_peer_names(c);
 	notify_watchers(c, CONN_EV_CLOSED);
 	conn_unref(c); /* the registry's reference */
 }
@@ -659,10 +757,15 @@ static bool same_name(const char *a, const char *b)
 struct conn *conn_find_outbound(enum conn_side side, enum transport transport,
 				const char *ip, uint16_t port, const char *server_name)
 {
-	struct conn *c;
+	size_t h = dest_key(side, transport, ip, port, server_name);
+	struct conn **slot;
 
-	TAILQ_FOREACH(c, &all_conns, link) {
-		if (c->outbound && c->side == side && c->transport == transport &&
+	if (by_dest->dh_size == 0)
+		return NULL;
+	for (slot = dest_htable_hash(by_dest, h); *slot; slot = dest_htable_next(by_dest, slot)) {
+		struct conn *c = *slot;
+
+		if (c->dest_hash == h && c->side == side && c->transport == transport &&
 		    c->peer_port == port && strcmp(c->peer_ip, ip) == 0 &&
 		    (transport == TRANSPORT_TCP || same_name(c->server_name, server_name)))
 			return c;
@@ -672,15 +775,14 @@ struct conn *conn_find_outbound(enum conn_side side, enum transport transport,
 
 struct conn *conn_find_by_peer_name(const char *host)
 {
-	struct conn *c;
+	size_t h = (size_t)fold_hash(FNV_OFFSET, host);
+	struct name_entry **slot;
 
-	TAILQ_FOREACH(c, &all_conns, link) {
-		if (c->side != SIDE_EXTERNAL || c->state != CONN_OPEN || !c->peer_names)
-			continue;
-		for (char **p = c->peer_names; *p; p++)
-			if (same_name(*p, host))
-				return c;
-	}
+	if (by_name->nh_size == 0)
+		return NULL;
+	for (slot = name_htable_hash(by_name, h); *slot; slot = name_htable_next(by_name, slot))
+		if ((*slot)->hash == h && same_name((*slot)->name, host))
+			return (*slot)->conn;
 	return NULL;
 }
 
