@@ -35,8 +35,13 @@
 
 /* Plaintext read chunk: one TLS record's worth. */
 #define READ_CHUNK 16384
-/* Reads per wake-up before yielding to other connections (fairness). */
-#define READS_PER_WAKEUP 16
+/* Input taken from one connection per loop pass: about one full TLS record
+ * (some 40 MESSAGEs). A peer sending in bulk then waits its turn behind the
+ * other connections, and the answers of the pass go out before the next
+ * one, so requests on a quiet connection are not stuck behind a burst. */
+#define READ_BUDGET READ_CHUNK
+/* Smallest output buffer: a keep-alive answer or an ordinary request fits. */
+#define OUTPUT_MIN 2048
 /* A peer that does not read what we send may pin at most this many times the
  * message cap in our output buffer before we drop it. */
 #define OUTPUT_BACKLOG_FACTOR 4
@@ -57,6 +62,9 @@ struct conn {
 	bool was_open;
 	bool counted;                 /* in the per-address limit count */
 	bool reading_done;            /* input refused after a framing error */
+	bool write_blocked;           /* the transport said EAGAIN to our output */
+	bool flush_queued;            /* in flush_queue */
+	bool read_deferred;           /* in read_backlog */
 	const char *done_reason;      /* static: why, for the close */
 	unsigned pins;                /* transactions that answer on it */
 	const struct conn_ops *ops;
@@ -73,9 +81,8 @@ struct conn {
 	bool in_dest_index;
 	struct name_entry *name_entries; /* owned: its peer names in by_name */
 	const char *fail_reason;      /* static string, or NULL */
-	char *out;                    /* owned output buffer */
+	char *out;                    /* owned output buffer, NULL when empty */
 	size_t out_len, out_cap;
-	size_t out_inflight;          /* bytes the transport holds from out[0] */
 	ev_tstamp started;            /* creation: the handshake deadline base */
 	ev_tstamp last_activity;      /* last bytes in or out */
 	unsigned long msgs_in, msgs_out;
@@ -83,10 +90,20 @@ struct conn {
 	ev_tstamp message_started;    /* first bytes of a pending message, or 0 */
 	struct conn_watch_list watchers;
 	TAILQ_ENTRY(conn) link;       /* in all_conns */
+	TAILQ_ENTRY(conn) flush_link; /* in flush_queue, with a reference */
+	TAILQ_ENTRY(conn) read_link;  /* in read_backlog, with a reference */
 };
 
 TAILQ_HEAD(conn_list, conn);
 static struct conn_list all_conns = TAILQ_HEAD_INITIALIZER(all_conns);
+/* Connections with output queued during this loop pass. */
+static struct conn_list flush_queue = TAILQ_HEAD_INITIALIZER(flush_queue);
+/* Connections whose TLS session holds decrypted input beyond their read
+ * budget: the socket will not wake us for it. */
+static struct conn_list read_backlog = TAILQ_HEAD_INITIALIZER(read_backlog);
+static ev_prepare flusher;      /* writes flush_queue before each poll */
+static ev_check backlog_resumer; /* feeds read_backlog after each poll */
+static ev_idle backlog_pending;  /* active: the poll must not block */
 static unsigned n_conns;
 /* Connection ids travel in our signed Record-Route tokens; starting from a
  * random value per process keeps a token from an earlier run (or the other
@@ -150,6 +167,9 @@ static size_t dest_key(enum conn_side side, enum transport transport, const char
 
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void flush_queue_cb(struct ev_loop *loop, ev_prepare *w, int revents);
+static void resume_backlog_cb(struct ev_loop *loop, ev_check *w, int revents);
+static void keep_polling_cb(struct ev_loop *loop, ev_idle *w, int revents);
 
 void conn_set_handler(const struct conn_handler *h)
 {
@@ -223,6 +243,19 @@ static void set_io(struct conn *c, int events)
 	ev_io_start(c->loop, &c->io);
 }
 
+/* The watchers that work once per loop pass for all connections. They do
+ * not keep the loop running by themselves (ev_unref). */
+static void start_pass_watchers(struct ev_loop *loop)
+{
+	ev_prepare_init(&flusher, flush_queue_cb);
+	ev_prepare_start(loop, &flusher);
+	ev_unref(loop);
+	ev_check_init(&backlog_resumer, resume_backlog_cb);
+	ev_check_start(loop, &backlog_resumer);
+	ev_unref(loop);
+	ev_idle_init(&backlog_pending, keep_polling_cb);
+}
+
 static struct conn *conn_new(struct ev_loop *loop, int fd, enum conn_side side,
 			     enum transport transport, struct config *cfg)
 {
@@ -236,6 +269,8 @@ static struct conn *conn_new(struct ev_loop *loop, int fd, enum conn_side side,
 		free(c);
 		return NULL;
 	}
+	if (!ev_is_active(&flusher))
+		start_pass_watchers(loop);
 	c->loop = loop;
 	c->fd = fd;
 	if (next_id == 0) {
@@ -388,7 +423,7 @@ static void notify_watchers(struct conn *c, enum conn_event ev)
 
 static void grow_output(struct conn *c, size_t need)
 {
-	size_t cap = c->out_cap ? c->out_cap : 4096;
+	size_t cap = c->out_cap ? c->out_cap : OUTPUT_MIN;
 
 	while (cap < need)
 		cap *= 2;
@@ -402,12 +437,14 @@ static void grow_output(struct conn *c, size_t need)
 	}
 }
 
-/* Push queued output through the transport until it would block. */
+/* Push queued output through the transport until it would block. 0: all
+ * written; -EAGAIN: the rest waits for EV_WRITE; other <0: failed. */
 static int flush_output(struct conn *c)
 {
 	while (c->out_len > 0) {
 		ssize_t n = c->ops->send(c, c->out, c->out_len);
 
+		c->write_blocked = n == -EAGAIN;
 		if (n == -EAGAIN)
 			return -EAGAIN;
 		if (n < 0) {
@@ -417,6 +454,11 @@ static int flush_output(struct conn *c)
 		memmove(c->out, c->out + n, c->out_len - (size_t)n);
 		c->out_len -= (size_t)n;
 	}
+	/* Most connections are idle most of the time: an empty buffer is
+	 * given back rather than kept for the connection's life. */
+	free(c->out);
+	c->out = NULL;
+	c->out_cap = 0;
 	return 0;
 }
 
@@ -428,7 +470,7 @@ static void update_io(struct conn *c)
 		events = EV_WRITE;
 	else if (c->state == CONN_HANDSHAKE)
 		events = c->ops->want_write(c) ? EV_WRITE : EV_READ;
-	else if (c->out_len > 0)
+	else if (c->write_blocked)
 		events |= EV_WRITE;
 	if (events)
 		set_io(c, events);
@@ -479,11 +521,41 @@ int conn_send(struct conn *c, const char *data, size_t len)
 	memcpy(c->out + c->out_len, data, len);
 	c->out_len += len;
 	c->last_activity = ev_now(c->loop);
-	/* Not written yet: what one loop pass queues for a connection leaves in
-	 * as few TLS records and system calls as it can (see io_cb). */
+	/* Written at the end of the loop pass (flush_queue_cb), together with
+	 * whatever else the pass queues for this connection. */
+	if (!c->flush_queued) {
+		c->flush_queued = true;
+		TAILQ_INSERT_TAIL(&flush_queue, conn_ref(c), flush_link);
+	}
+	return 0;
+}
+
+/* Write what is queued; on failure the connection closes. */
+static void write_out(struct conn *c)
+{
+	int r = flush_output(c);
+
+	if (r < 0 && r != -EAGAIN) {
+		conn_close(c, c->fail_reason);
+		return;
+	}
+	finish_if_done(c);
 	if (c->state == CONN_OPEN)
 		update_io(c);
-	return 0;
+}
+
+static void flush_queue_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct conn *c;
+
+	while ((c = TAILQ_FIRST(&flush_queue))) {
+		TAILQ_REMOVE(&flush_queue, c, flush_link);
+		c->flush_queued = false;
+		/* Before it opens, its output waits for become_open(). */
+		if (c->state == CONN_OPEN && !c->write_blocked)
+			write_out(c);
+		conn_unref(c);
+	}
 }
 
 /* An open external connection answers for every name of its peer's
@@ -529,8 +601,8 @@ static void become_open(struct conn *c)
 	index_peer_names(c);
 	log_debug("conn %llu: open %s %s", (unsigned long long)c->id, c->ops->name, c->peer);
 	notify_watchers(c, CONN_EV_OPEN);
-	if (c->state == CONN_OPEN && flush_output(c) < 0 && c->fail_reason)
-		conn_close(c, c->fail_reason);
+	if (c->state == CONN_OPEN)
+		write_out(c);
 }
 
 static void on_connected(struct conn *c)
@@ -598,11 +670,23 @@ static void dispatch_frames(struct conn *c)
 	}
 }
 
+/* Come back to c in the next loop pass: its TLS session holds input it has
+ * decrypted already, which the socket will not wake us for. */
+static void defer_reading(struct conn *c)
+{
+	if (c->read_deferred)
+		return;
+	c->read_deferred = true;
+	TAILQ_INSERT_TAIL(&read_backlog, conn_ref(c), read_link);
+	ev_idle_start(c->loop, &backlog_pending);
+}
+
 static void on_readable(struct conn *c)
 {
 	char buf[READ_CHUNK];
+	size_t taken = 0;
 
-	for (int i = 0; i < READS_PER_WAKEUP && c->state == CONN_OPEN && !c->reading_done; i++) {
+	while (taken < READ_BUDGET && c->state == CONN_OPEN && !c->reading_done) {
 		ssize_t n = c->ops->recv(c, buf, sizeof(buf));
 
 		if (n == -EAGAIN)
@@ -615,14 +699,39 @@ static void on_readable(struct conn *c)
 			conn_close(c, conn_fail_reason(c) ? conn_fail_reason(c) : "read error");
 			return;
 		}
+		taken += (size_t)n;
 		c->last_activity = ev_now(c->loop);
 		frame_feed(c->frame, buf, (size_t)n);
 		dispatch_frames(c);
 	}
-	/* Stopped for fairness: the session may hold decrypted bytes that the
-	 * socket will not wake us for. */
+	/* What is still in the socket wakes us in the next pass by itself. */
 	if (c->state == CONN_OPEN && !c->reading_done && c->ops->pending(c))
-		ev_feed_event(c->loop, &c->io, EV_READ);
+		defer_reading(c);
+}
+
+/* After each poll: the deferred connections read again in this pass, each
+ * its budget, in turn with those the poll found readable. */
+static void resume_backlog_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct conn_list due = TAILQ_HEAD_INITIALIZER(due);
+	struct conn *c;
+
+	/* Those deferred again while reading wait for the next pass. */
+	TAILQ_CONCAT(&due, &read_backlog, read_link);
+	ev_idle_stop(loop, &backlog_pending);
+	while ((c = TAILQ_FIRST(&due))) {
+		TAILQ_REMOVE(&due, c, read_link);
+		c->read_deferred = false;
+		if (c->state == CONN_OPEN && !c->reading_done)
+			ev_feed_event(loop, &c->io, EV_READ);
+		conn_unref(c);
+	}
+}
+
+/* Nothing to do: an active idle watcher only keeps the poll from blocking
+ * while deferred input waits (resume_backlog_cb reads it). */
+static void keep_polling_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
 }
 
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -634,16 +743,12 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 		on_connected(c);
 	if (c->state == CONN_HANDSHAKE)
 		on_handshake(c);
-	if (c->state == CONN_OPEN && (revents & EV_WRITE) && flush_output(c) < 0 && c->fail_reason)
-		conn_close(c, c->fail_reason);
+	if (c->state == CONN_OPEN && (revents & EV_WRITE))
+		write_out(c);
 	if (c->state == CONN_OPEN && (revents & EV_READ) && !c->reading_done)
 		on_readable(c);
-	/* Answers queued while reading go out now, together. */
-	if (c->state == CONN_OPEN && c->out_len > 0 && flush_output(c) < 0 && c->fail_reason)
-		conn_close(c, c->fail_reason);
-	if (c->state != CONN_CLOSED) {
+	if (c->state != CONN_CLOSED)
 		finish_if_done(c);
-	}
 	if (c->state != CONN_CLOSED) {
 		update_io(c);
 		rearm_deadline(c);
