@@ -519,7 +519,9 @@ phase_cost() {
 	ir=$(awk '/^summary:/ {print $2}' "$dump")
 	record phase=cost proxy=fedproxy scenario=message calls="$COST_CALLS" \
 		instructions_per_tx="$(calc "$ir / $COST_CALLS")"
-	callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | head -60 >"$OUT/cost-message.txt"
+	# The dump itself is kept for callgrind_annotate or kcachegrind.
+	cp "$dump" "$OUT/cost-message.callgrind"
+	callgrind_annotate --inclusive=yes "$dump" 2>/dev/null | head -120 >"$OUT/cost-message.txt"
 	say "cost: $(calc "int($ir / $COST_CALLS)") instructions per MESSAGE transaction (functions: $OUT/cost-message.txt)"
 	stop_bg edge-fedproxy
 	stop_bg fedproxy
