@@ -166,7 +166,7 @@ static int push_rr(msg_t *out, const struct config *cfg, enum conn_side side,
 
 	if (node)
 		snprintf(tok.node, sizeof(tok.node), "%s", node->name);
-	if (rr_token_encode(cfg->route_secret, &tok, value, sizeof(value)) < 0)
+	if (rr_token_encode(cfg->route_key, &tok, value, sizeof(value)) < 0)
 		return -1;
 	our_side(cfg, side, node, &host, &port, &tp);
 	snprintf(uri, sizeof(uri), "sip:%s:%u;transport=%s;lr;" RR_PARAM "=%s", host, port,
