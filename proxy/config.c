@@ -781,6 +781,9 @@ static void check_whole(struct parse_state *ps)
 		report(ps, ps->reader.line, "[policy] needs 'local_domains' (the SIP domains of the inside users)");
 	if (!c->route_secret || !*c->route_secret)
 		make_route_secret(c);
+	c->route_key = rr_key_new(c->route_secret);
+	if (!c->route_key)
+		report(ps, ps->reader.line, "cannot key HMAC-SHA256 with the route secret");
 	load_tls(ps, &c->external_tls, "external");
 	load_presence(ps);
 	check_nodes(ps);
@@ -798,6 +801,7 @@ static void release_creds(void *arg)
 	tls_creds_unref(c->internal_tls.server);
 	tls_creds_unref(c->internal_tls.client);
 	pres_table_free(c->presence);
+	rr_key_free(c->route_key);
 }
 
 static struct config *load(struct parse_state *ps, const char *name)

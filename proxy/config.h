@@ -18,6 +18,7 @@
 
 struct tls_creds;
 struct pres_table;
+struct rr_key;
 
 enum transport {
 	TRANSPORT_TCP = 0,
@@ -117,6 +118,7 @@ struct config {
 	double invite_timeout;
 	double drain_timeout;
 	const char *route_secret;  /* owned; never empty after loading */
+	struct rr_key *route_key;  /* owned: route_secret keyed for rr tokens */
 	const char *user;          /* run as this user after binding, or NULL */
 
 	/* [external] */

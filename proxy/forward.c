@@ -154,24 +154,33 @@ static void our_side(const struct config *cfg, enum conn_side side,
 	}
 }
 
-/* One of our Record-Route entries, facing `side`, reachable over `flow`. */
+/* One of our Record-Route entries, facing `side`, reachable over `flow`:
+ * <sip:HOST:PORT;transport=T;lr;fpx=TOKEN>. Two per out-of-dialog request,
+ * so the parameters are copied together, not formatted. */
 static int push_rr(msg_t *out, const struct config *cfg, enum conn_side side,
 		   const struct config_node *node, uint64_t flow)
 {
+	/* The parameters before the token, by transport (of one length). */
+	static const char prefix[][sizeof("transport=tls;lr;" RR_PARAM "=")] = {
+		[TRANSPORT_TCP] = "transport=tcp;lr;" RR_PARAM "=",
+		[TRANSPORT_TLS] = "transport=tls;lr;" RR_PARAM "=",
+	};
+	const size_t prefix_len = sizeof(prefix[0]) - 1;
 	struct rr_token tok = { .side = side == SIDE_EXTERNAL ? 'e' : 'i', .flow = flow };
-	char value[160], uri[512];
+	char params[sizeof(prefix[0]) + RR_TOKEN_MAX];
 	const char *host;
 	uint16_t port;
 	enum transport tp;
 
+	/* tok.node is zeroed past what is copied, so it stays terminated. */
 	if (node)
-		snprintf(tok.node, sizeof(tok.node), "%s", node->name);
-	if (rr_token_encode(cfg->route_secret, &tok, value, sizeof(value)) < 0)
-		return -1;
+		memcpy(tok.node, node->name, strnlen(node->name, RR_NODE_MAX));
 	our_side(cfg, side, node, &host, &port, &tp);
-	snprintf(uri, sizeof(uri), "sip:%s:%u;transport=%s;lr;" RR_PARAM "=%s", host, port,
-		 tp == TRANSPORT_TLS ? "tls" : "tcp", value);
-	return sipmsg_push_record_route(out, sip_object(out), uri);
+	memcpy(params, prefix[tp], prefix_len);
+	if (rr_token_encode(cfg->route_key, &tok, params + prefix_len,
+			    sizeof(params) - prefix_len) < 0)
+		return -1;
+	return sipmsg_push_record_route(out, sip_object(out), host, port, params);
 }
 
 /* Going inside: drop what only a hop to us needed (tolerated Proxy-Require

@@ -107,7 +107,7 @@ static void read_our_routes(const struct config *cfg, const sip_t *sip, struct r
 		ri->ours++;
 		if (url_param(r->r_url->url_params, RR_PARAM, value, sizeof(value)) <= 0)
 			continue;
-		if (rr_token_decode(cfg->route_secret, value, &tok) < 0) {
+		if (rr_token_decode(cfg->route_key, value, &tok) < 0) {
 			ri->forged = true;
 			continue;
 		}

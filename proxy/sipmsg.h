@@ -29,9 +29,13 @@ int sipmsg_add_header(msg_t *msg, const char *line);
 void sipmsg_mark_received(msg_t *msg, sip_t *sip, const char *ip, uint16_t port);
 /* Decrement Max-Forwards (insert 70 when absent). False when it was 0. */
 bool sipmsg_decrement_max_forwards(msg_t *msg, sip_t *sip);
+/* Our Via on top: "SIP/2.0/<transport> host:port;branch=<branch>". 0 or
+ * -errno. */
 int sipmsg_push_via(msg_t *msg, sip_t *sip, const char *transport, const char *host,
 		    uint16_t port, const char *branch);
-int sipmsg_push_record_route(msg_t *msg, sip_t *sip, const char *uri);
+/* Our Record-Route entry on top: "<sip:host:port;params>". 0 or -errno. */
+int sipmsg_push_record_route(msg_t *msg, sip_t *sip, const char *host, uint16_t port,
+			     const char *params);
 
 /* The value of the first header of this name that Sofia does not know
  * (e.g. ms-diagnostics), or NULL. */

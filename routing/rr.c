@@ -1,24 +1,85 @@
-/* rr: signed Record-Route tokens (see rr.h). */
+/* rr: signed Record-Route tokens (see rr.h).
+ *
+ * Every forwarded out-of-dialog request gets two tokens and every in-dialog
+ * one has its tokens checked, so this is hot: the text is built with copies
+ * and a hex table rather than printf, and the secret is keyed into HMAC
+ * once per config snapshot (struct rr_key), each mac then being a copy of
+ * that state fed the token's text. */
 #include "rr.h"
 
+#include <endian.h>
 #include <errno.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <gnutls/crypto.h>
 
 /* Hex digits of the mac kept: 64 bits, beyond guessing over a SIP link. */
 #define MAC_HEX 16
+/* Hex digits of the flow id: all of its 64 bits. */
+#define FLOW_HEX 16
 
-static int mac_hex(const char *secret, const char *text, size_t len, char out[MAC_HEX + 1])
+struct rr_key {
+	gnutls_hmac_hd_t keyed; /* owned: HMAC-SHA256 with the secret absorbed;
+				   only its copies are fed text */
+};
+
+struct rr_key *rr_key_new(const char *secret)
+{
+	struct rr_key *key = calloc(1, sizeof(*key));
+	gnutls_hmac_hd_t probe;
+
+	if (!key)
+		return NULL;
+	if (gnutls_hmac_init(&key->keyed, GNUTLS_MAC_SHA256, secret, strlen(secret)) < 0)
+		goto out_free;
+	/* GnuTLS may not support copying a MAC state (an accelerator's, say):
+	 * find out at load rather than fail every token later. */
+	probe = gnutls_hmac_copy(key->keyed);
+	if (!probe)
+		goto out_deinit;
+	gnutls_hmac_deinit(probe, NULL);
+	return key;
+out_deinit:
+	gnutls_hmac_deinit(key->keyed, NULL);
+out_free:
+	free(key);
+	return NULL;
+}
+
+void rr_key_free(struct rr_key *key)
+{
+	if (!key)
+		return;
+	gnutls_hmac_deinit(key->keyed, NULL);
+	free(key);
+}
+
+/* n bytes as 2n lower-case hex digits, without a NUL. */
+static void hex_encode(const unsigned char *bytes, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		*out++ = digits[bytes[i] >> 4];
+		*out++ = digits[bytes[i] & 0xf];
+	}
+}
+
+/* The first MAC_HEX hex digits of HMAC-SHA256(secret, text[0..len)), without
+ * a NUL. 0, or -ENOMEM / -EINVAL. */
+static int mac_hex(const struct rr_key *key, const char *text, size_t len, char out[MAC_HEX])
 {
 	unsigned char digest[32];
+	gnutls_hmac_hd_t h = gnutls_hmac_copy(key->keyed);
 
-	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, strlen(secret), text, len, digest) < 0)
+	if (!h)
+		return -ENOMEM;
+	if (gnutls_hmac(h, text, len) < 0) {
+		gnutls_hmac_deinit(h, NULL);
 		return -EINVAL;
-	for (int i = 0; i < MAC_HEX / 2; i++)
-		sprintf(out + 2 * i, "%02x", digest[i]);
+	}
+	gnutls_hmac_deinit(h, digest);
+	hex_encode(digest, MAC_HEX / 2, out);
 	return 0;
 }
 
@@ -31,27 +92,41 @@ static int valid_node(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
 
-int rr_token_encode(const char *secret, const struct rr_token *t, char *out, size_t outlen)
+int rr_token_encode(const struct rr_key *key, const struct rr_token *t, char *out,
+		    size_t outlen)
 {
-	char mac[MAC_HEX + 1];
 	const char *node = t->node[0] ? t->node : "-";
-	int n;
+	size_t nodelen = strlen(node);
+	/* Most significant digit first, as "%016x" would write it. */
+	uint64_t flow = htobe64(t->flow);
+	char *p = out;
+	int r;
 
 	if ((t->side != 'e' && t->side != 'i') || (t->node[0] && !valid_node(t->node)))
 		return -EINVAL;
-	n = snprintf(out, outlen, "%c.%s.%016" PRIx64, t->side, node, t->flow);
-	if (n < 0 || (size_t)n + 1 + MAC_HEX >= outlen)
+	/* The token and its NUL. */
+	if (outlen < 1 + 1 + nodelen + 1 + FLOW_HEX + 1 + MAC_HEX + 1)
 		return -ENOSPC;
-	if (mac_hex(secret, out, (size_t)n, mac) < 0)
-		return -EINVAL;
-	snprintf(out + n, outlen - (size_t)n, ".%s", mac);
+	*p++ = t->side;
+	*p++ = '.';
+	memcpy(p, node, nodelen);
+	p += nodelen;
+	*p++ = '.';
+	hex_encode((const unsigned char *)&flow, sizeof(flow), p);
+	p += FLOW_HEX;
+	/* The mac signs everything before its own dot. */
+	r = mac_hex(key, out, (size_t)(p - out), p + 1);
+	if (r < 0)
+		return r;
+	*p = '.';
+	p[1 + MAC_HEX] = '\0';
 	return 0;
 }
 
-int rr_token_decode(const char *secret, const char *value, struct rr_token *t)
+int rr_token_decode(const struct rr_key *key, const char *value, struct rr_token *t)
 {
 	const char *dot1, *dot2, *dot3;
-	char mac[MAC_HEX + 1], *end;
+	char mac[MAC_HEX], *end;
 	size_t nodelen;
 
 	dot1 = strchr(value, '.');
@@ -60,10 +135,10 @@ int rr_token_decode(const char *secret, const char *value, struct rr_token *t)
 	if (!dot3 || dot1 != value + 1 || (value[0] != 'e' && value[0] != 'i'))
 		return -EBADMSG;
 	nodelen = (size_t)(dot2 - dot1 - 1);
-	if (nodelen == 0 || nodelen > RR_NODE_MAX || dot3 - dot2 - 1 != 16 ||
+	if (nodelen == 0 || nodelen > RR_NODE_MAX || dot3 - dot2 - 1 != FLOW_HEX ||
 	    strlen(dot3 + 1) != MAC_HEX)
 		return -EBADMSG;
-	if (mac_hex(secret, value, (size_t)(dot3 - value), mac) < 0 ||
+	if (mac_hex(key, value, (size_t)(dot3 - value), mac) < 0 ||
 	    gnutls_memcmp(mac, dot3 + 1, MAC_HEX) != 0)
 		return -EBADMSG;
 	t->side = value[0];

@@ -21,6 +21,8 @@
 #define RR_PARAM "fpx"
 /* Longest node name the token carries. */
 #define RR_NODE_MAX 64
+/* Longest token: side, node, flow and mac with their dots (no NUL). */
+#define RR_TOKEN_MAX (1 + 1 + RR_NODE_MAX + 1 + 16 + 1 + 16)
 
 struct rr_token {
 	char side;                  /* 'e' external, 'i' internal */
@@ -28,10 +30,21 @@ struct rr_token {
 	uint64_t flow;              /* 0 for none */
 };
 
-/* Write the parameter value for t into out. 0 or -ENOSPC / -EINVAL. */
-int rr_token_encode(const char *secret, const struct rr_token *t, char *out, size_t outlen);
+/* route_secret keyed into HMAC-SHA256 once (a config snapshot holds one), so
+ * that a token costs the hash of its own text, not a key schedule too. */
+struct rr_key;
+
+/* NULL when out of memory, or when this GnuTLS cannot copy an HMAC state. */
+struct rr_key *rr_key_new(const char *secret);
+/* NULL is a no-op. */
+void rr_key_free(struct rr_key *key);
+
+/* Write the parameter value for t into out, NUL-terminated.
+ * 0 or -ENOSPC / -EINVAL / -ENOMEM. */
+int rr_token_encode(const struct rr_key *key, const struct rr_token *t, char *out,
+		    size_t outlen);
 /* Parse and verify a parameter value. 0, or -EBADMSG when it is malformed
- * or its mac does not match. */
-int rr_token_decode(const char *secret, const char *value, struct rr_token *t);
+ * or its mac does not match (or could not be computed). */
+int rr_token_decode(const struct rr_key *key, const char *value, struct rr_token *t);
 
 #endif

@@ -33,7 +33,7 @@ static void check_tokens(const sip_t *sip)
 		struct rr_token tok;
 
 		if (url_param(r->r_url->url_params, RR_PARAM, value, sizeof(value)) > 0)
-			rr_token_decode(cfg->route_secret, value, &tok);
+			rr_token_decode(cfg->route_key, value, &tok);
 	}
 }
 

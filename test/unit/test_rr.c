@@ -2,7 +2,8 @@
  *
  * Tables: known answers (the mac is HMAC-SHA256 as computed by openssl, so
  * two instances of an HA pair agree), round trips, hostile values to
- * decode, and values encode must refuse. */
+ * decode, and values encode must refuse. One key serves every row, as one
+ * snapshot's serves every request: its keyed state must never be used up. */
 #include "helpers.h"
 
 #include <errno.h>
@@ -13,6 +14,9 @@
 #include "routing/rr.h"
 
 #define SECRET "unit-secret"
+
+static struct rr_key *key;       /* owned: SECRET keyed */
+static struct rr_key *other_key; /* owned: another instance's secret */
 
 /* ---- encode: known answers and refusals ---- */
 
@@ -56,7 +60,7 @@ static void test_encode_table(void **state)
 		char out[256];
 
 		snprintf(t.node, sizeof(t.node), "%s", r->node);
-		if (!CHECK_INT(r, rr_token_encode(SECRET, &t, out, r->outlen), r->want_rc))
+		if (!CHECK_INT(r, rr_token_encode(key, &t, out, r->outlen), r->want_rc))
 			continue;
 		if (r->want_rc == 0 && r->want)
 			CHECK_STR(r, out, r->want);
@@ -95,14 +99,14 @@ static void test_round_trip(void **state)
 
 		snprintf(in.node, sizeof(in.node), "%s", r->node);
 		memset(&out, 0x55, sizeof(out));
-		if (!CHECK_INT(r, rr_token_encode(SECRET, &in, text, sizeof(text)), 0) ||
-		    !CHECK_INT(r, rr_token_decode(SECRET, text, &out), 0))
+		if (!CHECK_INT(r, rr_token_encode(key, &in, text, sizeof(text)), 0) ||
+		    !CHECK_INT(r, rr_token_decode(key, text, &out), 0))
 			continue;
 		CHECK_INT(r, out.side, r->side);
 		CHECK_STR(r, out.node, r->node);
 		CHECK_INT(r, out.flow, r->flow);
 		/* Another secret (the other instance of a misconfigured pair). */
-		CHECK_INT(r, rr_token_decode("other-secret", text, &out), -EBADMSG);
+		CHECK_INT(r, rr_token_decode(other_key, text, &out), -EBADMSG);
 	}
 	rows_done();
 }
@@ -178,13 +182,27 @@ static void test_decode_table(void **state)
 		else
 			snprintf(value, sizeof(value), "%s", r->value);
 		memset(&t, 0, sizeof(t));
-		if (!CHECK_INT(r, rr_token_decode(SECRET, value, &t), r->want_rc) || r->want_rc)
+		if (!CHECK_INT(r, rr_token_decode(key, value, &t), r->want_rc) || r->want_rc)
 			continue;
 		CHECK_INT(r, t.side, r->side);
 		CHECK_STR(r, t.node, r->node);
 		CHECK_INT(r, t.flow, r->flow);
 	}
 	rows_done();
+}
+
+static int make_keys(void **state)
+{
+	key = rr_key_new(SECRET);
+	other_key = rr_key_new("other-secret");
+	return key && other_key ? 0 : -1;
+}
+
+static int free_keys(void **state)
+{
+	rr_key_free(key);
+	rr_key_free(other_key);
+	return 0;
 }
 
 int main(void)
@@ -195,5 +213,5 @@ int main(void)
 		cmocka_unit_test(test_decode_table),
 	};
 
-	return cmocka_run_group_tests_name("rr", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("rr", tests, make_keys, free_keys);
 }

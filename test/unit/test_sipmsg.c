@@ -235,26 +235,60 @@ static void test_max_forwards_table(void **state)
 
 /* ---- pushing our Via and Record-Route ---- */
 
-static void test_push_via(void **state)
-{
-	msg_t *msg = parse(RQ(RLINE, VIA "Via: SIP/2.0/TCP 10.0.0.5:5070;branch=z9hG4bK-0\r\n",
-			      TAIL));
-	sip_t *sip = sip_object(msg);
-	char got[256], *out;
+struct via_row {
+	int line;
+	const char *desc;
+	const char *transport, *host;
+	unsigned port;
+	const char *branch;
+	const char *want; /* the top Via line after pushing */
+};
 
-	assert_int_equal(sipmsg_push_via(msg, sip, "TCP", "10.1.2.3", 5066, "z9hG4bK-fp1"), 0);
-	assert_string_equal(sip->sip_via->v_branch, "z9hG4bK-fp1");
-	out = wire(msg);
-	assert_string_equal(line_of(out, "Via:", 0, got, sizeof(got)),
-			    "Via: SIP/2.0/TCP 10.1.2.3:5066;branch=z9hG4bK-fp1");
-	assert_string_equal(line_of(out, "Via:", 1, got, sizeof(got)), VIA_HOST);
-	assert_string_equal(line_of(out, "Via:", 2, got, sizeof(got)),
-			    "Via: SIP/2.0/TCP 10.0.0.5:5070;branch=z9hG4bK-0");
-	assert_null(line_of(out, "Via:", 3, got, sizeof(got)));
+static const struct via_row via_rows[] = {
+	{ ROW("inside, TCP"), "TCP", "10.1.2.3", 5066, "z9hG4bK-fp1",
+	  "Via: SIP/2.0/TCP 10.1.2.3:5066;branch=z9hG4bK-fp1" },
+	{ ROW("outside, TLS, a name"), "TLS", "fedproxy.example.test", 5061, "z9hG4bK-2",
+	  "Via: SIP/2.0/TLS fedproxy.example.test:5061;branch=z9hG4bK-2" },
+	{ ROW("largest port"), "TLS", "192.0.2.5", 65535, "z9hG4bK-3",
+	  "Via: SIP/2.0/TLS 192.0.2.5:65535;branch=z9hG4bK-3" },
+	{ ROW("one-digit port"), "TCP", "192.0.2.5", 7, "z9hG4bK-4",
+	  "Via: SIP/2.0/TCP 192.0.2.5:7;branch=z9hG4bK-4" },
+	{ ROW("a branch as forward.c makes it"), "TLS", "fedproxy.example.test", 5061,
+	  "z9hG4bK-fp1a2b3c4d0000000000000001.0123456789abcdef0123456789abcdef",
+	  "Via: SIP/2.0/TLS fedproxy.example.test:5061;"
+	  "branch=z9hG4bK-fp1a2b3c4d0000000000000001.0123456789abcdef0123456789abcdef" },
+};
+
+/* Ours on top of the two the request came with, which stay as they were. */
+static void check_pushed_via(const struct via_row *r, msg_t *msg)
+{
+	char got[256], *out = wire(msg);
+
+	CHECK_STR(r, sip_object(msg)->sip_via->v_branch, r->branch);
+	CHECK_STR(r, line_of(out, "Via:", 0, got, sizeof(got)), r->want);
+	CHECK_STR(r, line_of(out, "Via:", 1, got, sizeof(got)), VIA_HOST);
+	CHECK_STR(r, line_of(out, "Via:", 2, got, sizeof(got)),
+		  "Via: SIP/2.0/TCP 10.0.0.5:5070;branch=z9hG4bK-0");
+	CHECK_TRUE(r, line_of(out, "Via:", 3, got, sizeof(got)) == NULL);
 	free(out);
-	msg_destroy(msg);
 }
 
+static void test_push_via_table(void **state)
+{
+	for (size_t i = 0; i < ARRAY_LEN(via_rows); i++) {
+		const struct via_row *r = &via_rows[i];
+		msg_t *msg = parse(RQ(RLINE, VIA "Via: SIP/2.0/TCP 10.0.0.5:5070;branch=z9hG4bK-0\r\n",
+				      TAIL));
+
+		if (CHECK_INT(r, sipmsg_push_via(msg, sip_object(msg), r->transport, r->host,
+						 (uint16_t)r->port, r->branch), 0))
+			check_pushed_via(r, msg);
+		msg_destroy(msg);
+	}
+	rows_done();
+}
+
+/* Two of ours, as forward.c pushes them, on top of the one there. */
 static void test_push_record_route(void **state)
 {
 	msg_t *msg =
@@ -262,14 +296,18 @@ static void test_push_record_route(void **state)
 	sip_t *sip = sip_object(msg);
 	char got[256], *out;
 
-	assert_int_equal(sipmsg_push_record_route(msg, sip, "sip:fedproxy.example.test;lr;fpx=e"),
-			 0);
-	assert_int_equal(sipmsg_push_record_route(msg, sip, "sip:10.1.2.3:5066;lr;fpx=i"), 0);
+	assert_int_equal(sipmsg_push_record_route(msg, sip, "fedproxy.example.test", 5061,
+						  "transport=tls;lr;fpx=e"), 0);
+	assert_int_equal(sipmsg_push_record_route(msg, sip, "10.1.2.3", 5066,
+						  "transport=tcp;lr;fpx=i"), 0);
+	/* What request.c will look for when the entry comes back as a Route. */
+	assert_true(url_param(sip->sip_record_route->r_url->url_params, "fpx", got, sizeof(got)) > 0);
+	assert_string_equal(got, "i");
 	out = wire(msg);
 	assert_string_equal(line_of(out, "Record-Route:", 0, got, sizeof(got)),
-			    "Record-Route: <sip:10.1.2.3:5066;lr;fpx=i>");
+			    "Record-Route: <sip:10.1.2.3:5066;transport=tcp;lr;fpx=i>");
 	assert_string_equal(line_of(out, "Record-Route:", 1, got, sizeof(got)),
-			    "Record-Route: <sip:fedproxy.example.test;lr;fpx=e>");
+			    "Record-Route: <sip:fedproxy.example.test:5061;transport=tls;lr;fpx=e>");
 	assert_string_equal(line_of(out, "Record-Route:", 2, got, sizeof(got)),
 			    "Record-Route: <sip:p1.partner.example.test;lr>");
 	assert_null(line_of(out, "Record-Route:", 3, got, sizeof(got)));
@@ -484,7 +522,7 @@ int main(void)
 		cmocka_unit_test(test_check_table),
 		cmocka_unit_test(test_received_table),
 		cmocka_unit_test(test_max_forwards_table),
-		cmocka_unit_test(test_push_via),
+		cmocka_unit_test(test_push_via_table),
 		cmocka_unit_test(test_push_record_route),
 		cmocka_unit_test(test_untouched_headers_kept),
 		cmocka_unit_test(test_remove_table),
