@@ -72,8 +72,10 @@ class DroppingNode:
                 self.drops -= 1
                 conn.close()
                 continue
-            conn.sendall(answer(head))
+            # Listed before it answers: once the proxy has the answer,
+            # drop_all() must find this connection.
             self.open.append(conn)
+            conn.sendall(answer(head))
             threading.Thread(target=self.keep, args=(conn,), daemon=True).start()
 
     def keep(self, conn):
@@ -109,7 +111,8 @@ def main(h):
                 'no "sending again" log line for drop-once')
         h.result('200 after one dropped connection; the node saw 2 requests')
     node.drop_all(10)
-    h.wait_log(r'closing .*: closed by peer', 5)
+    # The first case's drop logged one such line already: wait for the next.
+    h.wait_log(r'closing 127\.0\.0\.1:%d: closed by peer' % h.node_port, 5, count=2)
     with h.case('dropped always'):
         got = send_one(h, 'drop-always')
         h.check(got.status == 503 and got.header('retry-after') is not None,
