@@ -9,7 +9,8 @@
  *   forged) -> loop (482) -> forward. */
 #include "request.h"
 
-#include <inttypes.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,28 +128,50 @@ static const sip_route_t *route_after_ours(const sip_t *sip, unsigned ours)
 	return r;
 }
 
-/* RFC 3261 16.6 step 8: a hash of what stays the same when a request
- * spirals but repeats when it loops. */
-static void loop_hash(const sip_t *sip, const sip_route_t *rest, char out[LOOP_HASH_HEX + 1])
+/* A CSeq number as decimal text, for loop_hash; returns the text. */
+static const char *decimal(uint32_t n, char buf[11])
 {
-	char buf[2048];
-	unsigned char digest[20];
-	int n;
+	char *p = buf + 10;
 
-	n = snprintf(buf, sizeof(buf), "%s %s@%s:%s|%s|%s|%s|%" PRIu32 "|%s",
-		     sip->sip_request->rq_method_name,
-		     sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : "",
-		     sip->sip_request->rq_url->url_host,
-		     sip->sip_request->rq_url->url_port ? sip->sip_request->rq_url->url_port : "",
-		     sip->sip_from->a_tag ? sip->sip_from->a_tag : "",
-		     sip->sip_to->a_tag ? sip->sip_to->a_tag : "", sip->sip_call_id->i_id,
-		     sip->sip_cseq->cs_seq, rest ? rest->r_url->url_host : "");
-	if (n < 0)
-		n = 0;
-	gnutls_hash_fast(GNUTLS_DIG_SHA1, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf),
-			 digest);
-	for (int i = 0; i < LOOP_HASH_HEX / 2; i++)
-		sprintf(out + 2 * i, "%02x", digest[i]);
+	*p = '\0';
+	do
+		*--p = (char)('0' + n % 10);
+	while (n /= 10);
+	return p;
+}
+
+/* RFC 3261 16.6 step 8: a hash of what stays the same when a request
+ * spirals but repeats when it loops, to compare with the one in our own
+ * earlier Via. The fields go in one by one with the separators that keep
+ * "ab|c" apart from "a|bc": the bytes, and so the value, are those of the
+ * single formatted string hashed before, so every instance and version
+ * that sees the request again agrees (hence unkeyed). 0 or -ENOMEM. */
+static int loop_hash(const sip_t *sip, const sip_route_t *rest, char out[LOOP_HASH_HEX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	const url_t *ruri = sip->sip_request->rq_url;
+	char cseq[11];
+	const char *const fields[] = {
+		sip->sip_request->rq_method_name, " ", ruri->url_user, "@", ruri->url_host, ":",
+		ruri->url_port, "|", sip->sip_from->a_tag, "|", sip->sip_to->a_tag, "|",
+		sip->sip_call_id->i_id, "|", decimal(sip->sip_cseq->cs_seq, cseq), "|",
+		rest ? rest->r_url->url_host : NULL,
+	};
+	unsigned char digest[20];
+	gnutls_hash_hd_t h;
+
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA1) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i]) /* absent: empty */
+			gnutls_hash(h, fields[i], strlen(fields[i]));
+	gnutls_hash_deinit(h, digest);
+	for (int i = 0; i < LOOP_HASH_HEX / 2; i++) {
+		out[2 * i] = hex[digest[i] >> 4];
+		out[2 * i + 1] = hex[digest[i] & 0xf];
+	}
+	out[LOOP_HASH_HEX] = '\0';
+	return 0;
 }
 
 static bool is_loop(const struct config *cfg, const sip_t *sip, const char *hash)
@@ -254,7 +277,11 @@ static bool admit(struct conn *c, msg_t *msg, sip_t *sip, struct route_info *ri,
 		reply_stateless(c, msg, 403, "Forbidden Route", NULL);
 		return false;
 	}
-	loop_hash(sip, route_after_ours(sip, ri->ours), hash);
+	if (loop_hash(sip, route_after_ours(sip, ri->ours), hash) < 0) {
+		log_answer(c, sip, 500, "out of memory");
+		reply_stateless(c, msg, 500, "Out Of Memory", NULL);
+		return false;
+	}
 	if (is_loop(current, sip, hash)) {
 		log_answer(c, sip, 482, "loop detected");
 		reply_stateless(c, msg, 482, "Loop Detected", NULL);
