@@ -685,7 +685,8 @@ static bool stateless(const sip_t *sip)
 }
 
 void forward_request(struct conn *in, msg_t *msg, struct config *cfg,
-		     const struct route_info *ri, const char *loop_hash)
+		     const struct route_info *ri, const char *loop_hash,
+		     const struct txn_key *key)
 {
 	sip_t *sip = sip_object(msg);
 	struct fwd *f = calloc(1, sizeof(*f));
@@ -700,7 +701,7 @@ void forward_request(struct conn *in, msg_t *msg, struct config *cfg,
 	f->ri = *ri;
 	snprintf(f->hash, sizeof(f->hash), "%s", loop_hash);
 	if (!stateless(sip)) {
-		f->txn = txn_create(in, msg, cfg);
+		f->txn = txn_create(in, msg, cfg, key);
 		if (!f->txn) {
 			answer(f, 500, "Out Of Memory", NULL);
 			return;

@@ -198,7 +198,11 @@ static void log_answer(const struct conn *c, const sip_t *sip, int status, const
 
 static void handle_cancel(struct conn *c, msg_t *msg, sip_t *sip)
 {
-	struct txn *tx = txn_find_server(sip, "INVITE");
+	struct txn_key invite;
+	struct txn *tx;
+
+	txn_key_make(&invite, sip, "INVITE");
+	tx = txn_find_server(&invite);
 
 	if (!tx) {
 		log_answer(c, sip, 481, "CANCEL matches no INVITE");
@@ -295,6 +299,7 @@ static void on_request(struct conn *c, msg_t *msg, sip_t *sip)
 	const char *phrase;
 	struct route_info ri;
 	char hash[LOOP_HASH_HEX + 1];
+	struct txn_key key;
 	struct txn *tx;
 
 	if (sipmsg_check_request(msg, sip, &phrase) < 0) {
@@ -304,19 +309,22 @@ static void on_request(struct conn *c, msg_t *msg, sip_t *sip)
 		goto out_destroy;
 	}
 	sipmsg_mark_received(msg, sip, conn_peer_ip(c), conn_peer_port(c));
-	switch (sip->sip_request->rq_method) {
-	case sip_method_cancel:
+	if (sip->sip_request->rq_method == sip_method_cancel) {
 		handle_cancel(c, msg, sip);
 		goto out_destroy;
+	}
+	/* Made once: for the lookups here, then for the new transaction. */
+	txn_key_make(&key, sip, sip->sip_request->rq_method_name);
+	switch (sip->sip_request->rq_method) {
 	case sip_method_ack:
 		/* The ACK for a non-2xx final of ours ends that transaction. */
-		if ((tx = txn_find_server(sip, "ACK"))) {
+		if ((tx = txn_find_server(&key))) {
 			txn_ack_received(tx);
 			goto out_destroy;
 		}
 		break;
 	default:
-		if (txn_find_server(sip, sip->sip_request->rq_method_name)) {
+		if (txn_find_server(&key)) {
 			log_debug("retransmission of %s from %s absorbed", sipmsg_call_id(sip),
 				  conn_peer(c));
 			goto out_destroy;
@@ -329,7 +337,7 @@ static void on_request(struct conn *c, msg_t *msg, sip_t *sip)
 	}
 	if (!admit(c, msg, sip, &ri, hash))
 		goto out_destroy;
-	forward_request(c, msg, current, &ri, hash); /* msg ownership passes */
+	forward_request(c, msg, current, &ri, hash, &key); /* msg ownership passes */
 	return;
 out_destroy:
 	msg_destroy(msg);
