@@ -31,7 +31,6 @@
 
 /* Our branches begin with this (forward.c makes them). */
 #define BRANCH_PREFIX "z9hG4bK-fp"
-#define LOOP_HASH_HEX 16
 
 static struct config *current; /* refcounted */
 

@@ -385,7 +385,7 @@ void txn_forward(struct txn *t, msg_t *fwd, struct conn *out, const char *branch
 	t->forwarded = fwd;
 	t->branch = strdup(branch);
 	t->client_hash = msg_hash_string(branch);
-	t->next_hop = strdup(next_hop);
+	t->next_hop = next_hop ? strdup(next_hop) : NULL;
 	txn_ctable_append(clients, t);
 	conn_watch(out, &t->out);
 	if (t->cfg->trace)

@@ -77,9 +77,10 @@ void txn_set_owner(struct txn *t, const struct txn_owner *ops, void *arg);
 void txn_reply(struct txn *t, int status, const char *phrase, const char *const *extra);
 
 /* Send the forwarded request fwd (ownership passes) on out, where branch is
- * the one in the Via we pushed. Timer B/F runs from the transaction's
- * creation. Calling it again before any response replaces the branch (SRV
- * failover). */
+ * the one in the Via we pushed and next_hop names out for the log (NULL
+ * when the outcome line will not be written). Timer B/F runs from the
+ * transaction's creation. Calling it again before any response replaces
+ * the branch (SRV failover). */
 void txn_forward(struct txn *t, msg_t *fwd, struct conn *out, const char *branch,
 		 const char *next_hop);
 
