@@ -33,6 +33,20 @@ static const char *const untrusted_inbound[] = {
 	"ms-edge-proxy-message-trust", "P-Asserted-Identity", "P-Preferred-Identity", NULL,
 };
 
+/* Room for the next hop as the log names it. */
+#define HOP_TEXT_MAX 320
+
+/* What finding foreign edges by DNS takes (some 7 KB): allocated only for
+ * a request whose sender's edges or next hop are looked up, never for one
+ * going to an inside node, a known flow or a static address. */
+struct fwd_dns {
+	char expected_buf[DNS_MAX_RECORDS][DNS_NAME_MAX]; /* the sender's edges, by SRV */
+	struct dns_result targets;   /* edges to try (SRV, or the one host) */
+	size_t next_target;
+	struct dns_result addrs;     /* addresses of the current edge */
+	size_t next_addr;
+};
+
 /* One request on its way. */
 struct fwd {
 	struct conn *in;             /* refcounted: where it came from */
@@ -40,21 +54,18 @@ struct fwd {
 	msg_t *msg;                  /* owned when stateless, else the txn's */
 	struct txn *txn;             /* NULL: stateless (ACK, BENOTIFY) */
 	struct route_info ri;
-	char hash[32];
+	char hash[LOOP_HASH_HEX + 1]; /* the loop hash, for our branches */
 	struct route_target target;
 	const struct config_node *node; /* the inside node of the dialog, or NULL */
 	const char *domain;          /* the foreign domain, in msg; NULL until policed */
 	struct dns_query *query;     /* the lookup we wait for, or NULL */
 	bool identity_known;         /* expected[] is filled */
 	const char *expected[DNS_MAX_RECORDS + 2];
-	char expected_buf[DNS_MAX_RECORDS][DNS_NAME_MAX];
-	struct dns_result targets;   /* edges to try (SRV, or the one host) */
-	size_t next_target;
-	struct dns_result addrs;     /* addresses of the current edge */
-	size_t next_addr;
-	char host[DNS_NAME_MAX];     /* current edge: TLS name and port */
-	uint16_t port;
-	char hop[320];               /* for the log */
+	struct fwd_dns *dns;         /* owned, NULL until a lookup needs it */
+	const char *host;            /* borrowed (cfg, msg or dns->targets): the
+					current edge's TLS name; NULL: dial by
+					address (inside nodes) */
+	uint16_t port;               /* the current edge's */
 	char *body;                  /* owned: the translated presence body, or NULL */
 	size_t body_len;
 	const char *body_type;       /* its Content-Type (static, or in msg) */
@@ -80,6 +91,7 @@ void forward_init(struct ev_loop *l)
 static void free_fwd(struct fwd *f)
 {
 	dns_cancel(f->query);
+	free(f->dns);
 	free(f->body);
 	if (!f->txn && f->msg)
 		msg_destroy(f->msg);
@@ -259,9 +271,22 @@ static void make_branch(const struct fwd *f, char *out, size_t len)
 			 msg_hash_string(sip_of(f)->sip_via->v_branch), f->hash);
 }
 
-static void send_on(struct fwd *f, struct conn *out)
+/* The next hop as the log names it, written to buf. */
+static const char *describe_hop(const struct fwd *f, const char *ip, uint16_t port,
+				char buf[HOP_TEXT_MAX])
 {
-	char branch[96];
+	const struct route_target *t = &f->target;
+
+	snprintf(buf, HOP_TEXT_MAX, "%s:%u/%s%s%s%s%s", ip, port,
+		 t->transport == TRANSPORT_TLS ? "tls" : "tcp", t->node ? " node=" : "",
+		 t->node ? t->node->name : "", f->host ? " host=" : "", f->host ? f->host : "");
+	return buf;
+}
+
+/* Send on out, the connection to the next hop at ip:port. */
+static void send_on(struct fwd *f, struct conn *out, const char *ip, uint16_t port)
+{
+	char branch[96], hop[HOP_TEXT_MAX];
 	msg_t *copy;
 
 	make_branch(f, branch, sizeof(branch));
@@ -273,7 +298,9 @@ static void send_on(struct fwd *f, struct conn *out)
 	if (f->target.side == SIDE_EXTERNAL && f->domain)
 		conn_set_domain(out, f->domain);
 	if (f->txn) {
-		txn_forward(f->txn, copy, out, branch, f->hop);
+		/* The hop is only for the transaction's outcome line. */
+		txn_forward(f->txn, copy, out, branch,
+			    log_enabled(LOG_LVL_INFO) ? describe_hop(f, ip, port, hop) : NULL);
 		return; /* f stays the owner, for failover */
 	}
 	sipmsg_send(out, copy);
@@ -283,31 +310,33 @@ static void send_on(struct fwd *f, struct conn *out)
 
 /* ---- finding the next hop ---- */
 
-static void describe_hop(struct fwd *f, const char *ip, uint16_t port)
+/* f's DNS part, allocated the first time a lookup needs it; NULL when out
+ * of memory. */
+static struct fwd_dns *need_dns(struct fwd *f)
 {
-	const struct route_target *t = &f->target;
-
-	snprintf(f->hop, sizeof(f->hop), "%s:%u/%s%s%s%s%s", ip, port,
-		 t->transport == TRANSPORT_TLS ? "tls" : "tcp", t->node ? " node=" : "",
-		 t->node ? t->node->name : "", f->host[0] ? " host=" : "", f->host);
+	if (!f->dns)
+		f->dns = calloc(1, sizeof(*f->dns));
+	return f->dns;
 }
 
 static void dial(struct fwd *f, const char *ip, uint16_t port)
 {
 	const struct route_target *t = &f->target;
-	const char *name = f->host[0] ? f->host : ip;
+	const char *name = f->host ? f->host : ip;
 	struct conn *c = conn_find_outbound(t->side, t->transport, ip, port, name);
+	char hop[HOP_TEXT_MAX];
+	int err;
 
-	describe_hop(f, ip, port);
 	if (!c)
 		c = conn_connect(loop, ip, port, name, t->side, t->transport, f->cfg);
 	if (!c) {
-		log_warn("cannot dial %s for %s: %s", f->hop, sipmsg_call_id(sip_of(f)),
-			 strerror(errno));
+		err = errno;
+		log_warn("cannot dial %s for %s: %s", describe_hop(f, ip, port, hop),
+			 sipmsg_call_id(sip_of(f)), strerror(err));
 		try_next_addr(f);
 		return;
 	}
-	send_on(f, c);
+	send_on(f, c, ip, port);
 }
 
 static void on_addrs(void *arg, const struct dns_result *r)
@@ -315,15 +344,18 @@ static void on_addrs(void *arg, const struct dns_result *r)
 	struct fwd *f = arg;
 
 	f->query = NULL;
-	f->addrs = *r;
-	f->next_addr = 0;
+	f->dns->addrs = *r;
+	f->dns->next_addr = 0;
 	try_next_addr(f);
 }
 
+/* Without a DNS part there was only the one address, already tried. */
 static void try_next_addr(struct fwd *f)
 {
-	if (f->addrs.status == 0 && f->next_addr < f->addrs.n) {
-		dial(f, f->addrs.ip[f->next_addr++], f->port);
+	struct fwd_dns *d = f->dns;
+
+	if (d && d->addrs.status == 0 && d->next_addr < d->addrs.n) {
+		dial(f, d->addrs.ip[d->next_addr++], f->port);
 		return;
 	}
 	try_next_target(f);
@@ -332,23 +364,23 @@ static void try_next_addr(struct fwd *f)
 /* The next edge of the plan: reuse a connection to it, or look it up. */
 static void try_next_target(struct fwd *f)
 {
+	struct fwd_dns *d = f->dns;
 	struct conn *c;
 
-	if (f->next_target >= f->targets.n) {
+	if (!d || d->next_target >= d->targets.n) {
 		fail_unreachable(f, "no next hop could be reached");
 		return;
 	}
-	snprintf(f->host, sizeof(f->host), "%s", f->targets.srv[f->next_target].host);
-	f->port = f->targets.srv[f->next_target].port;
-	f->next_target++;
-	f->addrs.n = 0;
+	f->host = d->targets.srv[d->next_target].host;
+	f->port = d->targets.srv[d->next_target].port;
+	d->next_target++;
+	d->addrs.n = 0;
 	if ((c = conn_find_by_peer_name(f->host))) {
-		describe_hop(f, conn_peer_ip(c), conn_peer_port(c));
-		send_on(f, c);
+		send_on(f, c, conn_peer_ip(c), conn_peer_port(c));
 		return;
 	}
-	if (dns_addr_cached(f->host, &f->addrs) == 0) {
-		f->next_addr = 0;
+	if (dns_addr_cached(f->host, &d->addrs) == 0) {
+		d->next_addr = 0;
 		try_next_addr(f);
 		return;
 	}
@@ -360,10 +392,12 @@ static void try_next_target(struct fwd *f)
 /* One edge to try: the target's own host. */
 static void plan_single(struct fwd *f, const char *host, uint16_t port)
 {
-	f->targets = (struct dns_result){ .n = 1 };
-	snprintf(f->targets.srv[0].host, sizeof(f->targets.srv[0].host), "%s", host);
-	f->targets.srv[0].port = port;
-	f->next_target = 0;
+	struct fwd_dns *d = f->dns;
+
+	d->targets = (struct dns_result){ .n = 1 };
+	snprintf(d->targets.srv[0].host, sizeof(d->targets.srv[0].host), "%s", host);
+	d->targets.srv[0].port = port;
+	d->next_target = 0;
 }
 
 static void on_srv(void *arg, const struct dns_result *r)
@@ -378,8 +412,8 @@ static void on_srv(void *arg, const struct dns_result *r)
 							 : "DNS lookup failed");
 		return;
 	} else {
-		f->targets = *r;
-		f->next_target = 0;
+		f->dns->targets = *r;
+		f->dns->next_target = 0;
 	}
 	try_next_target(f);
 }
@@ -391,17 +425,17 @@ static void resolve(struct fwd *f)
 	struct dns_result cached;
 
 	if (c && conn_state(c) != CONN_CLOSED && conn_side(c) == t->side) {
-		describe_hop(f, conn_peer_ip(c), conn_peer_port(c));
-		send_on(f, c);
+		send_on(f, c, conn_peer_ip(c), conn_peer_port(c));
 		return;
 	}
-	if (t->host)
-		snprintf(f->host, sizeof(f->host), "%s", t->host);
+	/* Inside nodes are dialled by address. */
+	f->host = t->side == SIDE_INTERNAL ? NULL : t->host;
 	if (t->side == SIDE_INTERNAL || t->ip) {
-		if (t->side == SIDE_INTERNAL)
-			f->host[0] = '\0'; /* inside nodes are dialled by address */
-		f->addrs = (struct dns_result){ .n = 0 };
 		dial(f, t->ip, t->port);
+		return;
+	}
+	if (!need_dns(f)) {
+		fail_unreachable(f, "out of memory");
 		return;
 	}
 	if (!t->srv_domain) {
@@ -423,9 +457,10 @@ static void resolve(struct fwd *f)
 static bool owner_retry(void *arg)
 {
 	struct fwd *f = arg;
+	struct fwd_dns *d = f->dns;
 
-	if (f->target.side == SIDE_INTERNAL ||
-	    (f->next_addr >= f->addrs.n && f->next_target >= f->targets.n))
+	if (f->target.side == SIDE_INTERNAL || !d ||
+	    (d->next_addr >= d->addrs.n && d->next_target >= d->targets.n))
 		return false;
 	try_next_addr(f);
 	return true;
@@ -440,8 +475,10 @@ static bool owner_reconnect(void *arg)
 	log_info("%s: connection to the next hop dropped before an answer; sending again",
 		 sipmsg_call_id(sip_of(f)));
 	f->target.flow = 0;
-	f->next_target = f->targets.n = 0;
-	f->next_addr = f->addrs.n = 0;
+	if (f->dns) {
+		f->dns->next_target = f->dns->targets.n = 0;
+		f->dns->next_addr = f->dns->addrs.n = 0;
+	}
 	resolve(f);
 	return true;
 }
@@ -477,8 +514,8 @@ static void take_srv_names(struct fwd *f, const struct dns_result *r)
 	size_t n = 0;
 
 	for (size_t i = 0; r->status == 0 && i < r->n; i++) {
-		snprintf(f->expected_buf[n], DNS_NAME_MAX, "%s", r->srv[i].host);
-		f->expected[n] = f->expected_buf[n];
+		snprintf(f->dns->expected_buf[n], DNS_NAME_MAX, "%s", r->srv[i].host);
+		f->expected[n] = f->dns->expected_buf[n];
 		n++;
 	}
 	f->expected[n] = NULL;
@@ -510,6 +547,10 @@ static bool find_expected(struct fwd *f, const char *domain)
 		f->identity_known = true;
 		return true;
 	}
+	if (!need_dns(f)) {
+		answer(f, 500, "Out Of Memory", NULL);
+		return false;
+	}
 	if (dns_srv_cached(domain, &cached) == 0) {
 		take_srv_names(f, &cached);
 		return true;
@@ -518,6 +559,18 @@ static bool find_expected(struct fwd *f, const char *domain)
 	if (!f->query)
 		answer(f, 500, "Out Of Memory", NULL);
 	return false;
+}
+
+/* Where a forwarded request goes, as its log line names it, in buf. */
+static const char *describe_target(const struct route_target *t, char *buf, size_t len)
+{
+	if (t->node)
+		snprintf(buf, len, "node=%s", t->node->name);
+	else if (t->srv_domain)
+		snprintf(buf, len, "domain=%s", t->srv_domain);
+	else
+		snprintf(buf, len, "host=%s", t->host);
+	return buf;
 }
 
 static void police(struct fwd *f)
@@ -560,16 +613,11 @@ static void police(struct fwd *f)
 		return;
 	if (inbound && f->domain)
 		conn_set_domain(f->in, f->domain);
-	const struct route_target *t = &f->target;
 	char to[300];
 
-	if (t->node)
-		snprintf(to, sizeof(to), "node=%s", t->node->name);
-	else if (t->srv_domain)
-		snprintf(to, sizeof(to), "domain=%s", t->srv_domain);
-	else
-		snprintf(to, sizeof(to), "host=%s", t->host);
-	log_decision(f, STATS_FORWARD, to, t->why);
+	log_decision(f, STATS_FORWARD,
+		     log_enabled(LOG_LVL_INFO) ? describe_target(&f->target, to, sizeof(to)) : "",
+		     f->target.why);
 	resolve(f);
 }
 
@@ -694,7 +742,8 @@ static bool stateless(const sip_t *sip)
 }
 
 void forward_request(struct conn *in, msg_t *msg, struct config *cfg,
-		     const struct route_info *ri, const char *loop_hash)
+		     const struct route_info *ri, const char loop_hash[LOOP_HASH_HEX + 1],
+		     const struct txn_key *key)
 {
 	sip_t *sip = sip_object(msg);
 	struct fwd *f = calloc(1, sizeof(*f));
@@ -707,9 +756,9 @@ void forward_request(struct conn *in, msg_t *msg, struct config *cfg,
 	f->cfg = config_ref(cfg);
 	f->msg = msg;
 	f->ri = *ri;
-	snprintf(f->hash, sizeof(f->hash), "%s", loop_hash);
+	memcpy(f->hash, loop_hash, sizeof(f->hash));
 	if (!stateless(sip)) {
-		f->txn = txn_create(in, msg, cfg);
+		f->txn = txn_create(in, msg, cfg, key);
 		if (!f->txn) {
 			answer(f, 500, "Out Of Memory", NULL);
 			return;

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "txn.h"
 #include "routing/rr.h"
 
 /* What a request's Route header says about us. */
@@ -32,8 +33,14 @@ struct route_info {
 
 void forward_init(struct ev_loop *loop);
 
-/* Take over a checked request (msg ownership passes). */
+/* Hex digits of the loop hash (RFC 3261 16.6 step 8) in our branches. */
+#define LOOP_HASH_HEX 16
+
+/* Take over a checked request (msg ownership passes); loop_hash is its
+ * LOOP_HASH_HEX digits, key finds its server transaction (unused when it
+ * goes statelessly). */
 void forward_request(struct conn *in, msg_t *msg, struct config *cfg,
-		     const struct route_info *ri, const char *loop_hash);
+		     const struct route_info *ri, const char loop_hash[LOOP_HASH_HEX + 1],
+		     const struct txn_key *key);
 
 #endif

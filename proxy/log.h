@@ -18,6 +18,13 @@ enum log_level {
 
 extern enum log_level log_threshold;
 
+/* True when a line at this level will be written: text made only for the
+ * log is built only then. */
+static inline bool log_enabled(enum log_level level)
+{
+	return level <= log_threshold;
+}
+
 /* Parse "error", "warn", "info" or "debug". 0 or -EINVAL. */
 int log_level_parse(const char *name, enum log_level *out);
 void log_set_level(enum log_level level);

@@ -9,7 +9,8 @@
  *   forged) -> loop (482) -> forward. */
 #include "request.h"
 
-#include <inttypes.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,6 @@
 
 /* Our branches begin with this (forward.c makes them). */
 #define BRANCH_PREFIX "z9hG4bK-fp"
-#define LOOP_HASH_HEX 16
 
 static struct config *current; /* refcounted */
 
@@ -127,28 +127,55 @@ static const sip_route_t *route_after_ours(const sip_t *sip, unsigned ours)
 	return r;
 }
 
-/* RFC 3261 16.6 step 8: a hash of what stays the same when a request
- * spirals but repeats when it loops. */
-static void loop_hash(const sip_t *sip, const sip_route_t *rest, char out[LOOP_HASH_HEX + 1])
+/* A CSeq number as decimal text, for loop_hash; returns the text. */
+static const char *decimal(uint32_t n, char buf[11])
 {
-	char buf[2048];
-	unsigned char digest[20];
-	int n;
+	char *p = buf + 10;
 
-	n = snprintf(buf, sizeof(buf), "%s %s@%s:%s|%s|%s|%s|%" PRIu32 "|%s",
-		     sip->sip_request->rq_method_name,
-		     sip->sip_request->rq_url->url_user ? sip->sip_request->rq_url->url_user : "",
-		     sip->sip_request->rq_url->url_host,
-		     sip->sip_request->rq_url->url_port ? sip->sip_request->rq_url->url_port : "",
-		     sip->sip_from->a_tag ? sip->sip_from->a_tag : "",
-		     sip->sip_to->a_tag ? sip->sip_to->a_tag : "", sip->sip_call_id->i_id,
-		     sip->sip_cseq->cs_seq, rest ? rest->r_url->url_host : "");
-	if (n < 0)
-		n = 0;
-	gnutls_hash_fast(GNUTLS_DIG_SHA1, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf),
-			 digest);
-	for (int i = 0; i < LOOP_HASH_HEX / 2; i++)
-		sprintf(out + 2 * i, "%02x", digest[i]);
+	*p = '\0';
+	do
+		*--p = (char)('0' + n % 10);
+	while (n /= 10);
+	return p;
+}
+
+/* RFC 3261 16.6 step 8: a hash of what stays the same when a request
+ * spirals but repeats when it loops, to compare with the one in our own
+ * earlier Via. The fields are gathered, with separators that keep "ab|c"
+ * apart from "a|bc", into the text fedproxy has always hashed (when it
+ * fits in 2 KB), so older versions and every instance that sees the
+ * request again agree on the value (hence unkeyed). One SHA-1 over a stack
+ * buffer is cheaper than feeding GnuTLS field by field. 0, or -EIO when
+ * GnuTLS cannot hash. */
+static int loop_hash(const sip_t *sip, const sip_route_t *rest, char out[LOOP_HASH_HEX + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	const url_t *ruri = sip->sip_request->rq_url;
+	char cseq[11], text[2048];
+	const char *const fields[] = {
+		sip->sip_request->rq_method_name, " ", ruri->url_user, "@", ruri->url_host, ":",
+		ruri->url_port, "|", sip->sip_from->a_tag, "|", sip->sip_to->a_tag, "|",
+		sip->sip_call_id->i_id, "|", decimal(sip->sip_cseq->cs_seq, cseq), "|",
+		rest ? rest->r_url->url_host : NULL,
+	};
+	unsigned char digest[20];
+	size_t len = 0, n;
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (!fields[i])
+			continue; /* absent: empty */
+		n = strnlen(fields[i], sizeof(text) - len); /* cut at 2 KB */
+		memcpy(text + len, fields[i], n);
+		len += n;
+	}
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, text, len, digest) < 0)
+		return -EIO;
+	for (int i = 0; i < LOOP_HASH_HEX / 2; i++) {
+		out[2 * i] = hex[digest[i] >> 4];
+		out[2 * i + 1] = hex[digest[i] & 0xf];
+	}
+	out[LOOP_HASH_HEX] = '\0';
+	return 0;
 }
 
 static bool is_loop(const struct config *cfg, const sip_t *sip, const char *hash)
@@ -175,7 +202,11 @@ static void log_answer(const struct conn *c, const sip_t *sip, int status, const
 
 static void handle_cancel(struct conn *c, msg_t *msg, sip_t *sip)
 {
-	struct txn *tx = txn_find_server(sip, "INVITE");
+	struct txn_key invite;
+	struct txn *tx;
+
+	txn_key_make(&invite, sip, "INVITE");
+	tx = txn_find_server(&invite);
 
 	if (!tx) {
 		log_answer(c, sip, 481, "CANCEL matches no INVITE");
@@ -254,7 +285,11 @@ static bool admit(struct conn *c, msg_t *msg, sip_t *sip, struct route_info *ri,
 		reply_stateless(c, msg, 403, "Forbidden Route", NULL);
 		return false;
 	}
-	loop_hash(sip, route_after_ours(sip, ri->ours), hash);
+	if (loop_hash(sip, route_after_ours(sip, ri->ours), hash) < 0) {
+		log_answer(c, sip, 500, "loop hash failed");
+		reply_stateless(c, msg, 500, "Server Internal Error", NULL);
+		return false;
+	}
 	if (is_loop(current, sip, hash)) {
 		log_answer(c, sip, 482, "loop detected");
 		reply_stateless(c, msg, 482, "Loop Detected", NULL);
@@ -268,6 +303,7 @@ static void on_request(struct conn *c, msg_t *msg, sip_t *sip)
 	const char *phrase;
 	struct route_info ri;
 	char hash[LOOP_HASH_HEX + 1];
+	struct txn_key key;
 	struct txn *tx;
 
 	if (sipmsg_check_request(msg, sip, &phrase) < 0) {
@@ -277,19 +313,22 @@ static void on_request(struct conn *c, msg_t *msg, sip_t *sip)
 		goto out_destroy;
 	}
 	sipmsg_mark_received(msg, sip, conn_peer_ip(c), conn_peer_port(c));
-	switch (sip->sip_request->rq_method) {
-	case sip_method_cancel:
+	if (sip->sip_request->rq_method == sip_method_cancel) {
 		handle_cancel(c, msg, sip);
 		goto out_destroy;
+	}
+	/* Made once: for the lookups here, then for the new transaction. */
+	txn_key_make(&key, sip, sip->sip_request->rq_method_name);
+	switch (sip->sip_request->rq_method) {
 	case sip_method_ack:
 		/* The ACK for a non-2xx final of ours ends that transaction. */
-		if ((tx = txn_find_server(sip, "ACK"))) {
+		if ((tx = txn_find_server(&key))) {
 			txn_ack_received(tx);
 			goto out_destroy;
 		}
 		break;
 	default:
-		if (txn_find_server(sip, sip->sip_request->rq_method_name)) {
+		if (txn_find_server(&key)) {
 			log_debug("retransmission of %s from %s absorbed", sipmsg_call_id(sip),
 				  conn_peer(c));
 			goto out_destroy;
@@ -302,7 +341,7 @@ static void on_request(struct conn *c, msg_t *msg, sip_t *sip)
 	}
 	if (!admit(c, msg, sip, &ri, hash))
 		goto out_destroy;
-	forward_request(c, msg, current, &ri, hash); /* msg ownership passes */
+	forward_request(c, msg, current, &ri, hash, &key); /* msg ownership passes */
 	return;
 out_destroy:
 	msg_destroy(msg);

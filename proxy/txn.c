@@ -1,7 +1,6 @@
 /* txn: proxy transactions (see txn.h for the state machine). */
 #include "txn.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -44,18 +43,18 @@ struct txn {
 	msg_t *request;              /* owned: the request as received */
 	struct conn *in;             /* refcounted: where responses go */
 	struct config *cfg;          /* refcounted: snapshot it started with */
-	char *server_key;            /* owned */
-	unsigned long server_hash;
+	struct txn_key server_key;   /* its strings in key_text */
 	msg_t *forwarded;            /* owned: the request as we sent it */
 	struct conn_watch out;       /* the connection it went out on */
 	char *branch;                /* owned: our Via branch */
 	unsigned long client_hash;
 	char *next_hop;              /* owned, for the log */
 	ev_tstamp started;
+	char key_text[];             /* server_key's strings, each NUL-ended */
 };
 
 HTABLE_DECLARE_WITH(txn_table, tt, struct txn, size_t, unsigned long);
-#define SERVER_HASH(t) ((t)->server_hash)
+#define SERVER_HASH(t) ((t)->server_key.hash)
 #define CLIENT_HASH(t) ((t)->client_hash)
 HTABLE_PROTOS_WITH(txn_table, tt, struct txn, size_t, unsigned long);
 HTABLE_BODIES_WITH(txn_table, tt, struct txn, SERVER_HASH, size_t, unsigned long);
@@ -94,36 +93,50 @@ static const char *canonical_method(const char *method)
 	return strcmp(method, "ACK") == 0 ? "INVITE" : method;
 }
 
-static char *server_key(const sip_t *sip, const char *method)
-{
-	const sip_via_t *v = sip->sip_via;
-	char *key;
+/* 64-bit FNV-1a: cheap, and spreads short keys over the table well. */
+#define FNV_OFFSET 14695981039346656037UL
+#define FNV_PRIME 1099511628211UL
 
-	if (asprintf(&key, "%s|%s:%s|%s", v->v_branch, v->v_host, v->v_port ? v->v_port : "",
-		     canonical_method(method)) < 0)
-		return NULL;
-	return key;
+/* FNV-1a over s and its NUL, from h: the NUL keeps ("ab", "c") apart from
+ * ("a", "bc"). */
+static unsigned long hash_field(unsigned long h, const char *s)
+{
+	do {
+		h ^= (unsigned char)*s;
+		h *= FNV_PRIME;
+	} while (*s++);
+	return h;
 }
 
-struct txn *txn_find_server(const sip_t *sip, const char *method)
+void txn_key_make(struct txn_key *k, const sip_t *sip, const char *method)
 {
-	char *key = server_key(sip, method);
-	struct txn *found = NULL;
+	const sip_via_t *v = sip->sip_via;
 
-	if (!key || !servers->tt_table) {
-		free(key);
+	k->branch = v->v_branch;
+	k->host = v->v_host;
+	k->port = v->v_port ? v->v_port : "";
+	k->method = canonical_method(method);
+	k->hash = hash_field(FNV_OFFSET, k->branch);
+	k->hash = hash_field(k->hash, k->host);
+	k->hash = hash_field(k->hash, k->port);
+	k->hash = hash_field(k->hash, k->method);
+}
+
+static bool same_key(const struct txn_key *a, const struct txn_key *b)
+{
+	return a->hash == b->hash && strcmp(a->branch, b->branch) == 0 &&
+	       strcmp(a->host, b->host) == 0 && strcmp(a->port, b->port) == 0 &&
+	       strcmp(a->method, b->method) == 0;
+}
+
+struct txn *txn_find_server(const struct txn_key *k)
+{
+	if (!servers->tt_table)
 		return NULL;
-	}
-	unsigned long h = msg_hash_string(key);
-
-	for (struct txn **p = txn_table_hash(servers, h); *p; p = txn_table_next(servers, p)) {
-		if ((*p)->server_hash == h && strcmp((*p)->server_key, key) == 0) {
-			found = *p;
-			break;
-		}
-	}
-	free(key);
-	return found;
+	for (struct txn **p = txn_table_hash(servers, k->hash); *p; p = txn_table_next(servers, p))
+		if (same_key(&(*p)->server_key, k))
+			return *p;
+	return NULL;
 }
 
 static struct txn *find_client(const char *branch)
@@ -139,21 +152,42 @@ static struct txn *find_client(const char *branch)
 	return NULL;
 }
 
-struct txn *txn_create(struct conn *in, msg_t *msg, struct config *cfg)
+/* Copy s to *at and move *at past the copy and its NUL; returns the copy. */
+static const char *copy_field(char **at, const char *s)
+{
+	const char *copy = *at;
+
+	*at = stpcpy(*at, s) + 1;
+	return copy;
+}
+
+/* t's own copy of k, its strings in t->key_text. */
+static void keep_key(struct txn *t, const struct txn_key *k)
+{
+	char *at = t->key_text;
+
+	t->server_key.branch = copy_field(&at, k->branch);
+	t->server_key.host = copy_field(&at, k->host);
+	t->server_key.port = copy_field(&at, k->port);
+	t->server_key.method = copy_field(&at, k->method);
+	t->server_key.hash = k->hash;
+}
+
+struct txn *txn_create(struct conn *in, msg_t *msg, struct config *cfg, const struct txn_key *k)
 {
 	sip_t *sip = sip_object(msg);
-	struct txn *t = calloc(1, sizeof(*t));
+	size_t key_len = strlen(k->branch) + strlen(k->host) + strlen(k->port) +
+			 strlen(k->method) + 4; /* and their NULs */
+	/* The key's strings ride in the transaction's own allocation. */
+	struct txn *t = calloc(1, sizeof(*t) + key_len);
 
 	if (!t)
 		return NULL;
-	t->server_key = server_key(sip, sip->sip_request->rq_method_name);
-	if (!t->server_key ||
-	    (txn_table_is_full(servers) && txn_table_resize(home, servers, 0) < 0)) {
-		free(t->server_key);
+	if (txn_table_is_full(servers) && txn_table_resize(home, servers, 0) < 0) {
 		free(t);
 		return NULL;
 	}
-	t->server_hash = msg_hash_string(t->server_key);
+	keep_key(t, k);
 	t->request = msg;
 	t->in = conn_ref(in);
 	conn_pin(in); /* it owes a final answer there */
@@ -203,7 +237,6 @@ static void destroy(struct txn *t)
 	msg_destroy(t->request);
 	if (t->forwarded)
 		msg_destroy(t->forwarded);
-	free(t->server_key);
 	free(t->branch);
 	free(t->next_hop);
 	if (!t->final_status)
@@ -352,7 +385,7 @@ void txn_forward(struct txn *t, msg_t *fwd, struct conn *out, const char *branch
 	t->forwarded = fwd;
 	t->branch = strdup(branch);
 	t->client_hash = msg_hash_string(branch);
-	t->next_hop = strdup(next_hop);
+	t->next_hop = next_hop ? strdup(next_hop) : NULL;
 	txn_ctable_append(clients, t);
 	conn_watch(out, &t->out);
 	if (t->cfg->trace)

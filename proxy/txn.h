@@ -26,15 +26,31 @@ struct txn;
 
 void txn_init(struct ev_loop *loop);
 
-/* The server transaction a request (or its ACK/CANCEL) belongs to, by the
- * request's top Via and the method it matches (ACK matches INVITE). */
-struct txn *txn_find_server(const sip_t *sip, const char *method);
+/* What finds a server transaction: the request's top Via branch and
+ * sent-by, and the method it matches. Made once per request, for the
+ * lookup and then for the new transaction; the strings are borrowed from
+ * the request. */
+struct txn_key {
+	const char *branch;
+	const char *host;
+	const char *port;   /* "" when the Via has none */
+	const char *method; /* ACK's is INVITE */
+	unsigned long hash; /* of the four strings */
+};
+
+/* The key of the transaction sip belongs to when it is (or matches) a
+ * `method` request: CANCEL passes "INVITE". */
+void txn_key_make(struct txn_key *k, const sip_t *sip, const char *method);
+
+/* The server transaction with key k, or NULL. */
+struct txn *txn_find_server(const struct txn_key *k);
 
 /* A new transaction for a request received on `in` (msg ownership passes),
- * run under the config snapshot cfg (a reference is taken: the transaction
- * finishes with the timeouts it started with, whatever reloads happen).
- * NULL when out of memory. */
-struct txn *txn_create(struct conn *in, msg_t *msg, struct config *cfg);
+ * found by k from now on (its strings are copied), run under the config
+ * snapshot cfg (a reference is taken: the transaction finishes with the
+ * timeouts it started with, whatever reloads happen). NULL when out of
+ * memory. */
+struct txn *txn_create(struct conn *in, msg_t *msg, struct config *cfg, const struct txn_key *k);
 
 /* Whoever prepares the forwarding of a transaction (request.c, while it
  * waits for DNS or dials). */
@@ -61,9 +77,10 @@ void txn_set_owner(struct txn *t, const struct txn_owner *ops, void *arg);
 void txn_reply(struct txn *t, int status, const char *phrase, const char *const *extra);
 
 /* Send the forwarded request fwd (ownership passes) on out, where branch is
- * the one in the Via we pushed. Timer B/F runs from the transaction's
- * creation. Calling it again before any response replaces the branch (SRV
- * failover). */
+ * the one in the Via we pushed and next_hop names out for the log (NULL
+ * when the outcome line will not be written). Timer B/F runs from the
+ * transaction's creation. Calling it again before any response replaces
+ * the branch (SRV failover). */
 void txn_forward(struct txn *t, msg_t *fwd, struct conn *out, const char *branch,
 		 const char *next_hop);
 
