@@ -21,6 +21,7 @@
 #include <sofia-sip/sip_util.h>
 
 #include "conn.h"
+#include "digits.h"
 #include "log.h"
 #include "forward.h"
 #include "health.h"
@@ -127,18 +128,6 @@ static const sip_route_t *route_after_ours(const sip_t *sip, unsigned ours)
 	return r;
 }
 
-/* A CSeq number as decimal text, for loop_hash; returns the text. */
-static const char *decimal(uint32_t n, char buf[11])
-{
-	char *p = buf + 10;
-
-	*p = '\0';
-	do
-		*--p = (char)('0' + n % 10);
-	while (n /= 10);
-	return p;
-}
-
 /* RFC 3261 16.6 step 8: a hash of what stays the same when a request
  * spirals but repeats when it loops, to compare with the one in our own
  * earlier Via. The fields are gathered, with separators that keep "ab|c"
@@ -149,13 +138,12 @@ static const char *decimal(uint32_t n, char buf[11])
  * GnuTLS cannot hash. */
 static int loop_hash(const sip_t *sip, const sip_route_t *rest, char out[LOOP_HASH_HEX + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	const url_t *ruri = sip->sip_request->rq_url;
-	char cseq[11], text[2048];
+	char cseq[DECIMAL_TEXT_MAX], text[2048];
 	const char *const fields[] = {
 		sip->sip_request->rq_method_name, " ", ruri->url_user, "@", ruri->url_host, ":",
 		ruri->url_port, "|", sip->sip_from->a_tag, "|", sip->sip_to->a_tag, "|",
-		sip->sip_call_id->i_id, "|", decimal(sip->sip_cseq->cs_seq, cseq), "|",
+		sip->sip_call_id->i_id, "|", decimal_text(sip->sip_cseq->cs_seq, cseq), "|",
 		rest ? rest->r_url->url_host : NULL,
 	};
 	unsigned char digest[20];
@@ -170,10 +158,7 @@ static int loop_hash(const sip_t *sip, const sip_route_t *rest, char out[LOOP_HA
 	}
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, text, len, digest) < 0)
 		return -EIO;
-	for (int i = 0; i < LOOP_HASH_HEX / 2; i++) {
-		out[2 * i] = hex[digest[i] >> 4];
-		out[2 * i + 1] = hex[digest[i] & 0xf];
-	}
+	hex_encode(digest, LOOP_HASH_HEX / 2, out);
 	out[LOOP_HASH_HEX] = '\0';
 	return 0;
 }

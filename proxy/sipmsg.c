@@ -14,13 +14,12 @@
 #include <sofia-sip/su_uniqueid.h>
 
 #include "conn.h"
+#include "digits.h"
 #include "log.h"
 
 /* Vectors msg_iovec may need: one per header plus body pieces. Beyond this
  * the message is serialized in one piece instead. */
 #define MAX_IOVEC 128
-/* A port in decimal and its NUL. */
-#define PORT_TEXT_MAX sizeof("65535")
 
 int sipmsg_check_request(msg_t *msg, sip_t *sip, const char **phrase)
 {
@@ -109,26 +108,13 @@ int sipmsg_add_header(msg_t *msg, const char *line)
 	return msg_header_insert(msg, NULL, h) < 0 ? -ENOMEM : 0;
 }
 
-/* port in decimal at the end of buf, without printf: every request marks
- * one Via and pushes another. Returns where the digits start. */
-static const char *port_text(uint16_t port, char buf[PORT_TEXT_MAX])
-{
-	char *p = buf + PORT_TEXT_MAX - 1;
-
-	*p = '\0';
-	do
-		*--p = (char)('0' + port % 10);
-	while (port /= 10);
-	return p;
-}
-
 /* The parameters are allocated in the message's home, not on the stack:
  * msg_header_replace_param keeps the pointer. */
 void sipmsg_mark_received(msg_t *msg, sip_t *sip, const char *ip, uint16_t port)
 {
 	sip_via_t *v = sip->sip_via;
 	su_home_t *home = msg_home(msg);
-	char text[PORT_TEXT_MAX];
+	char text[DECIMAL_TEXT_MAX];
 
 	if (!v)
 		return;
@@ -136,7 +122,7 @@ void sipmsg_mark_received(msg_t *msg, sip_t *sip, const char *ip, uint16_t port)
 		msg_header_replace_param(home, v->v_common, su_strcat(home, "received=", ip));
 	if (v->v_rport)
 		msg_header_replace_param(home, v->v_common,
-					 su_strcat(home, "rport=", port_text(port, text)));
+					 su_strcat(home, "rport=", decimal_text(port, text)));
 }
 
 bool sipmsg_decrement_max_forwards(msg_t *msg, sip_t *sip)
@@ -160,7 +146,7 @@ int sipmsg_push_via(msg_t *msg, sip_t *sip, const char *transport, const char *h
 		    uint16_t port, const char *branch)
 {
 	su_home_t *home = msg_home(msg);
-	char text[PORT_TEXT_MAX];
+	char text[DECIMAL_TEXT_MAX];
 	msg_param_t params[] = { su_strcat(home, "branch=", branch), NULL };
 	sip_via_t via[1], *v;
 
@@ -168,7 +154,7 @@ int sipmsg_push_via(msg_t *msg, sip_t *sip, const char *transport, const char *h
 	/* The copy turns a known protocol into Sofia's own constant. */
 	via->v_protocol = su_strcat(home, "SIP/2.0/", transport);
 	via->v_host = host;
-	via->v_port = port_text(port, text);
+	via->v_port = decimal_text(port, text);
 	via->v_params = params;
 	if (!via->v_protocol || !params[0])
 		return -ENOMEM;
@@ -180,13 +166,13 @@ int sipmsg_push_via(msg_t *msg, sip_t *sip, const char *transport, const char *h
 int sipmsg_push_record_route(msg_t *msg, sip_t *sip, const char *host, uint16_t port,
 			     const char *params)
 {
-	char text[PORT_TEXT_MAX];
+	char text[DECIMAL_TEXT_MAX];
 	url_t url[1];
 	sip_record_route_t *rr;
 
 	url_init(url, url_sip);
 	url->url_host = host;
-	url->url_port = port_text(port, text);
+	url->url_port = decimal_text(port, text);
 	url->url_params = params;
 	rr = sip_record_route_create(msg_home(msg), url, NULL);
 	return rr ? msg_header_insert(msg, (msg_pub_t *)sip, (msg_header_t *)rr) : -ENOMEM;

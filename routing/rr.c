@@ -13,6 +13,8 @@
 #include <string.h>
 #include <gnutls/crypto.h>
 
+#include "proxy/digits.h"
+
 /* Hex digits of the mac kept: 64 bits, beyond guessing over a SIP link. */
 #define MAC_HEX 16
 /* Hex digits of the flow id: all of its 64 bits. */
@@ -52,17 +54,6 @@ void rr_key_free(struct rr_key *key)
 		return;
 	gnutls_hmac_deinit(key->keyed, NULL);
 	free(key);
-}
-
-/* n bytes as 2n lower-case hex digits, without a NUL. */
-static void hex_encode(const unsigned char *bytes, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		*out++ = digits[bytes[i] >> 4];
-		*out++ = digits[bytes[i] & 0xf];
-	}
 }
 
 /* The first MAC_HEX hex digits of HMAC-SHA256(secret, text[0..len)), without
