@@ -5,8 +5,8 @@
  * every way must give the same events: messages (method, Call-ID, exact
  * body), keep-alive pings, and how the stream ends (clean, inside a message,
  * too large, broken). Each read comes in a buffer of its own, scribbled over
- * and freed once drained, as a connection's read buffer would be. Raw texts
- * use the "{cN}" notation of helpers.h for long bodies and headers. */
+ * and freed once drained: the framer only borrows it. Raw texts use the
+ * "{cN}" notation of helpers.h for long bodies and headers. */
 #include "helpers.h"
 
 #include <errno.h>
@@ -251,8 +251,8 @@ static bool drain(struct frame *f, struct outcome *o)
 }
 
 /* Feed one read from a buffer of its own, as a connection's read buffer,
- * and drain it; then the bytes are scribbled over and freed, so a framer
- * that kept a pointer to them would fail the row (or valgrind). True when
+ * and drain it; the framer only borrows the bytes, so they are scribbled
+ * over and freed after the drain (valgrind sees a later read). True when
  * the stream failed. */
 static bool feed_read(struct frame *f, const char *bytes, size_t n, struct outcome *o)
 {
@@ -431,6 +431,27 @@ static void test_stream_table(void **state)
 	rows_done();
 }
 
+/* Feeding again before the last bytes are drained is refused: they are
+ * borrowed, and would be lost. */
+static void test_feed_before_drain(void **state)
+{
+	static const char msg_a[] = MSG_A;
+	struct frame *f = frame_new(65536, 0);
+	msg_t *msg;
+
+	assert_non_null(f);
+	assert_int_equal(frame_feed(f, msg_a, 10), 0);
+	assert_int_equal(frame_feed(f, msg_a + 10, sizeof(msg_a) - 11), -EBUSY);
+	assert_int_equal(frame_next(f, &msg), FRAME_NEED_MORE);
+	assert_true(frame_in_message(f));
+	assert_int_equal(frame_feed(f, msg_a + 10, sizeof(msg_a) - 11), 0);
+	assert_int_equal(frame_next(f, &msg), FRAME_MESSAGE);
+	msg_destroy(msg);
+	assert_int_equal(frame_next(f, &msg), FRAME_NEED_MORE);
+	assert_false(frame_in_message(f));
+	frame_free(f);
+}
+
 /* The raw notation and the SDP length the rows rely on. */
 static void test_fixtures(void **state)
 {
@@ -448,6 +469,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_stream_table),
+		cmocka_unit_test(test_feed_before_drain),
 	};
 
 	return cmocka_run_group_tests_name("frame", tests, NULL, NULL);
