@@ -7,8 +7,9 @@
  * counting header lines on the way, and give the parser only the header
  * block; once it has parsed the Content-Length we know the message's total
  * length and give it exactly the body. So the parser never holds bytes of
- * the next message, and no framer buffer outlives a feed: an idle
- * connection costs only struct frame. The CR/LFs between messages are
+ * the next message (when it ends one before we would, at a lone CR, what
+ * it did not take goes back to the input), and no framer buffer outlives
+ * a feed: an idle connection costs only struct frame. The CR/LFs between messages are
  * skipped (and counted as pings) here; Sofia never sees them: with
  * MSG_FLG_EXTRACT_COPY it fails on a message that starts with one. */
 #include "frame.h"
@@ -21,11 +22,13 @@
 #include <sofia-sip/sip.h>
 #include <sofia-sip/sip_header.h>
 
-/* Sofia grows buffers in 512-byte steps, so its own limit bites a little
- * early: give it room, and hold messages to the exact cap ourselves (we
- * never give it more than the cap plus one byte, and the CRLF that closes
- * refused headers). */
-#define SOFIA_SLACK 1024
+/* We hold messages to the exact cap and give Sofia at most the cap plus
+ * one byte; its own limit, which bites early (it grows buffers in 512-byte
+ * steps), is a backstop. It is met first only when Sofia ends the headers
+ * before our scan does and allocates for the body: kept where it was when
+ * the parser was fed 4 KiB at a time, so such a message is refused as
+ * before. */
+#define SOFIA_SLACK (4096 + 1024)
 /* Sofia receives into at most two blocks (a body chunk, then its buffer). */
 #define FRAME_MAX_VECTORS 4
 /* CR LF CR LF between messages: one keep-alive ping. */
@@ -37,8 +40,7 @@ struct frame {
 	unsigned header_lines;   /* cur's lines seen so far, the start line too */
 	msg_t *cur;              /* owned: message being received, or NULL */
 	size_t cur_bytes;        /* bytes given to cur so far */
-	size_t header_len;       /* cur's header length with the blank line, 0
-				    until that line has been seen */
+	bool headers_scanned;    /* our scan has seen cur's empty line */
 	size_t msg_len;          /* cur's total length, 0 until its headers
 				    and Content-Length have been parsed */
 	bool at_line_start;      /* header scan: the last byte ended a line */
@@ -109,6 +111,10 @@ static enum frame_event fail(struct frame *f, enum frame_event why, msg_t **msg)
 {
 	f->failed = why;
 	f->in_len = 0; /* the stream is done with */
+	/* Bytes given beyond where Sofia ends cur (it may end the headers
+	 * first, at a lone CR) wait in a next message of its own, which
+	 * msg_destroy(cur) would not free. */
+	msg_destroy(msg_next(f->cur));
 	*msg = f->cur;
 	f->cur = NULL;
 	return why;
@@ -124,7 +130,7 @@ static int start_message(struct frame *f)
 		return -ENOMEM;
 	msg_maxsize(f->cur, f->max_size + SOFIA_SLACK);
 	f->cur_bytes = 0;
-	f->header_len = 0;
+	f->headers_scanned = false;
 	f->msg_len = 0;
 	f->header_lines = 0;
 	f->at_line_start = false;
@@ -153,7 +159,7 @@ static size_t scan_headers(struct frame *f, const char *p, size_t len)
 			break;
 		i = eol + 1;
 		if (f->at_line_start) {
-			f->header_len = f->cur_bytes + i;
+			f->headers_scanned = true;
 			return i;
 		}
 		f->at_line_start = true;
@@ -206,10 +212,9 @@ static enum frame_event refuse_headers(struct frame *f, size_t upto, msg_t **msg
 static enum frame_event complete(struct frame *f, size_t given, msg_t **msg)
 {
 	msg_t *rest = msg_next(f->cur);
-	size_t leftover = rest ? msg_buf_committed(rest) : 0;
+	size_t leftover = msg_buf_committed(rest);
 
-	if (rest)
-		msg_destroy(rest);
+	msg_destroy(rest);
 	if (leftover > given)
 		return fail(f, FRAME_BROKEN, msg); /* not in the input any more */
 	f->in -= leftover;
@@ -222,15 +227,21 @@ static enum frame_event complete(struct frame *f, size_t given, msg_t **msg)
 	return FRAME_MESSAGE;
 }
 
-/* The length cur's headers announce: theirs plus the Content-Length, or 0
- * when they announce none (Sofia then fails on the first body byte). */
+/* The length cur's headers announce, once we have given the parser all of
+ * them: theirs plus the Content-Length, or 0 when they announce none (Sofia
+ * then fails on the first body byte). */
 static size_t announced_len(const struct frame *f)
 {
 	sip_t *sip = sip_object(f->cur);
+	size_t headers = f->cur_bytes;
 
 	if (!sip || !sip->sip_content_length)
 		return 0;
-	return f->header_len + sip->sip_content_length->l_length;
+	/* Sofia may end the headers before our scan does (at a lone CR): what
+	 * it holds of the body then is not headers. */
+	if (sip->sip_payload)
+		headers -= sip->sip_payload->pl_common->h_len;
+	return headers + sip->sip_content_length->l_length;
 }
 
 /* Let Sofia parse the `given` bytes just handed over. FRAME_NEED_MORE: cur
@@ -250,7 +261,7 @@ static enum frame_event parse(struct frame *f, size_t given, msg_t **msg)
 		return complete(f, given, msg);
 	/* Incomplete: every byte it holds is its own. Refuse as soon as the
 	 * headers announce a total over the cap. */
-	if (f->header_len && !f->msg_len)
+	if (f->headers_scanned && !f->msg_len)
 		f->msg_len = announced_len(f);
 	if (f->cur_bytes > f->max_size || f->msg_len > f->max_size)
 		return fail(f, FRAME_TOO_LARGE, msg);
@@ -265,7 +276,7 @@ static enum frame_event receive(struct frame *f, msg_t **msg)
 
 	if (n > room)
 		n = room;
-	if (!f->header_len) {
+	if (!f->headers_scanned) {
 		/* Counted before Sofia parses them: ten thousand tiny headers
 		 * fit the size cap but cost a header object each. */
 		n = scan_headers(f, f->in, n);

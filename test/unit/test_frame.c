@@ -121,6 +121,11 @@ static const struct frame_row rows[] = {
 	  { { "OPTIONS", "cr2@x", "" }, { "OPTIONS", "c@x", "" } } },
 	{ ROW("lone CR line ends, then a ping"), HEAD("\r", "OPTIONS", "cr3@x", "", "0") "\r" PING
 	  OPTIONS_C, 65536, "MPM", { { "OPTIONS", "cr3@x", "" }, { "OPTIONS", "c@x", "" } } },
+	/* Our scan ends the headers at the LF LF of the body: the total is
+	 * measured from where Sofia ended them. */
+	{ ROW("lone CR line ends, exactly at the cap, LF LF in the body"),
+	  HEAD("\r", "MESSAGE", "cr5@x", "", "20") "\rab\n\ncdefghijklmnopqr", 0, "M",
+	  { { "MESSAGE", "cr5@x", "ab\n\ncdefghijklmnopqr" } } },
 	{ ROW("what follows a lone-CR end of headers is the next message"),
 	  HEAD("\r\n", "OPTIONS", "cr4@x", "", "0\r") "X-A: 1\r\n\r\n" OPTIONS_C, 65536, "MB",
 	  { { "OPTIONS", "cr4@x", "" } } },
