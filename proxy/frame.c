@@ -40,9 +40,9 @@ struct frame {
 	unsigned header_lines;   /* cur's lines seen so far, the start line too */
 	msg_t *cur;              /* owned: message being received, or NULL */
 	size_t cur_bytes;        /* bytes given to cur so far */
-	bool headers_scanned;    /* our scan has seen cur's empty line */
 	size_t msg_len;          /* cur's total length, 0 until its headers
 				    and Content-Length have been parsed */
+	bool headers_scanned;    /* our scan has seen cur's empty line */
 	bool at_line_start;      /* header scan: the last byte ended a line */
 	const char *in;          /* borrowed: fed bytes not yet taken */
 	size_t in_len;
