@@ -1,14 +1,17 @@
 /* frame: stream reassembly of SIP messages (see frame.h).
  *
- * Bytes read from the stream wait in `pending` until the message being
- * received needs them; they go to Sofia-SIP's parser (msg_recv_iovec,
- * msg_recv_commit, msg_extract) at most FEED_CHUNK at a time, so the parser
- * never holds more than the current message plus one chunk. When a message
- * completes, msg_next() hands back the bytes that followed it; we move them
- * to the front of `pending` and start the next message ourselves, after
- * skipping (and counting) the CR/LFs between messages. Sofia never sees those
- * CR/LFs: with MSG_FLG_EXTRACT_COPY it fails on a message that starts with
- * one. */
+ * Bytes are taken straight from the caller's buffer (borrowed until
+ * frame_next() says FRAME_NEED_MORE) and each byte is copied once, into
+ * Sofia-SIP's buffer for the message it belongs to (msg_recv_iovec,
+ * msg_recv_commit, msg_extract). We find the end of the headers ourselves,
+ * counting header lines on the way, and give the parser only the header
+ * block; once it has parsed the Content-Length we know the message's total
+ * length and give it exactly the body. So the parser never holds bytes of
+ * the next message (when it ends one before we would, at a lone CR, what
+ * it did not take goes back to the input), and no framer buffer outlives
+ * a feed: an idle connection costs only struct frame. The CR/LFs between messages are
+ * skipped (and counted as pings) here; Sofia never sees them: with
+ * MSG_FLG_EXTRACT_COPY it fails on a message that starts with one. */
 #include "frame.h"
 
 #include <errno.h>
@@ -19,27 +22,30 @@
 #include <sofia-sip/sip.h>
 #include <sofia-sip/sip_header.h>
 
-/* Bytes handed to the parser per step. */
-#define FEED_CHUNK 4096
-/* Sofia grows buffers in 512-byte steps, so its own limit bites a little
- * early: give it room, and hold messages to the exact cap ourselves. */
-#define SOFIA_SLACK (FEED_CHUNK + 1024)
-/* A read covers at most the tail of one message and the head of the next. */
+/* We hold messages to the exact cap and give Sofia at most the cap plus
+ * one byte; its own limit, which bites early (it grows buffers in 512-byte
+ * steps), is a backstop. It is met first only when Sofia ends the headers
+ * before our scan does and allocates for the body: kept where it was when
+ * the parser was fed 4 KiB at a time, so such a message is refused as
+ * before. */
+#define SOFIA_SLACK (4096 + 1024)
+/* Sofia receives into at most two blocks (a body chunk, then its buffer). */
 #define FRAME_MAX_VECTORS 4
 /* CR LF CR LF between messages: one keep-alive ping. */
 #define PING_LEN 4
 
 struct frame {
 	size_t max_size;
-	unsigned max_headers;    /* header lines allowed (request line too) */
-	unsigned header_lines;   /* cur's header lines seen so far */
+	unsigned max_headers;    /* header lines allowed, the start line aside */
+	unsigned header_lines;   /* cur's lines seen so far, the start line too */
 	msg_t *cur;              /* owned: message being received, or NULL */
 	size_t cur_bytes;        /* bytes given to cur so far */
-	size_t header_len;       /* cur's header length with the blank line, 0
-				    until that line has been seen */
+	size_t msg_len;          /* cur's total length, 0 until its headers
+				    and Content-Length have been parsed */
+	bool headers_scanned;    /* our scan has seen cur's empty line */
 	bool at_line_start;      /* header scan: the last byte ended a line */
-	char *pending;           /* owned: bytes not yet given to the parser */
-	size_t pending_len, pending_cap;
+	const char *in;          /* borrowed: fed bytes not yet taken */
+	size_t in_len;
 	unsigned crlf_run;       /* CR/LF bytes seen in a row between messages */
 	unsigned pending_pings;  /* pings seen but not yet reported */
 	enum frame_event failed; /* FRAME_NEED_MORE, or the sticky failure */
@@ -62,7 +68,6 @@ void frame_free(struct frame *f)
 		return;
 	if (f->cur)
 		msg_destroy(f->cur);
-	free(f->pending);
 	free(f);
 }
 
@@ -71,96 +76,109 @@ static bool is_crlf(char c)
 	return c == '\r' || c == '\n';
 }
 
-/* Put bytes at the end (or, for a message's leftovers, the front) of the
- * pending buffer. */
-static int stash(struct frame *f, const char *buf, size_t len, bool front)
-{
-	if (f->pending_len + len > f->pending_cap) {
-		size_t cap = f->pending_cap ? f->pending_cap : FEED_CHUNK;
-		char *p;
-
-		while (cap < f->pending_len + len)
-			cap *= 2;
-		p = realloc(f->pending, cap);
-		if (!p)
-			return -ENOMEM;
-		f->pending = p;
-		f->pending_cap = cap;
-	}
-	if (front) {
-		memmove(f->pending + len, f->pending, f->pending_len);
-		memcpy(f->pending, buf, len);
-	} else {
-		memcpy(f->pending + f->pending_len, buf, len);
-	}
-	f->pending_len += len;
-	return 0;
-}
-
-static void consume(struct frame *f, size_t n)
-{
-	memmove(f->pending, f->pending + n, f->pending_len - n);
-	f->pending_len -= n;
-}
-
 int frame_feed(struct frame *f, const char *buf, size_t len)
 {
 	if (f->failed != FRAME_NEED_MORE)
 		return -EPROTO;
-	return stash(f, buf, len, false);
+	if (f->in_len > 0)
+		return -EBUSY;
+	f->in = buf;
+	f->in_len = len;
+	return 0;
+}
+
+static void take(struct frame *f, size_t n)
+{
+	f->in += n;
+	f->in_len -= n;
 }
 
 /* Between messages: eat CR/LFs, counting pings. */
 static void skip_crlf(struct frame *f)
 {
-	size_t n = 0;
-
-	while (n < f->pending_len && is_crlf(f->pending[n])) {
+	while (f->in_len > 0 && is_crlf(*f->in)) {
 		if (++f->crlf_run == PING_LEN) {
 			f->pending_pings++;
 			f->crlf_run = 0;
 		}
-		n++;
+		take(f, 1);
 	}
-	consume(f, n);
-	if (f->pending_len > 0)
+	if (f->in_len > 0)
 		f->crlf_run = 0; /* a message starts */
 }
 
 static enum frame_event fail(struct frame *f, enum frame_event why, msg_t **msg)
 {
 	f->failed = why;
-	f->pending_len = 0; /* the stream is done with */
+	f->in_len = 0; /* the stream is done with */
+	/* Bytes given beyond where Sofia ends cur (it may end the headers
+	 * first, at a lone CR) wait in a next message of its own, which
+	 * msg_destroy(cur) would not free. */
+	msg_destroy(msg_next(f->cur));
 	*msg = f->cur;
 	f->cur = NULL;
 	return why;
 }
 
+static int start_message(struct frame *f)
+{
+	/* EXTRACT_COPY keeps each header's raw text, so headers we do not
+	 * touch (Microsoft's signed Record-Route among them) leave
+	 * byte-for-byte. */
+	f->cur = msg_create(sip_default_mclass(), MSG_FLG_EXTRACT_COPY);
+	if (!f->cur)
+		return -ENOMEM;
+	msg_maxsize(f->cur, f->max_size + SOFIA_SLACK);
+	f->cur_bytes = 0;
+	f->headers_scanned = false;
+	f->msg_len = 0;
+	f->header_lines = 0;
+	f->at_line_start = false;
+	return 0;
+}
+
 /* Find where cur's headers end (an empty line; Sofia also takes bare LF),
- * so an announced body can be measured against the cap before it comes. */
-/* Returns len, or where the line over max_headers ends. */
+ * so an announced body can be measured against the cap before it comes,
+ * and count the header lines on the way. Looks at p[0..len); returns how
+ * many of those bytes are header bytes: len, or up to the end of the empty
+ * line or of the line over max_headers. */
 static size_t scan_headers(struct frame *f, const char *p, size_t len)
 {
-	for (size_t i = 0; i < len && f->header_len == 0; i++) {
-		if (p[i] == '\n') {
-			if (f->at_line_start)
-				f->header_len = f->cur_bytes + i + 1;
-			else if (++f->header_lines > f->max_headers + 1 && f->max_headers)
-				return i + 1; /* the start line, then headers */
-			f->at_line_start = true;
-		} else if (p[i] != '\r') {
+	size_t i = 0;
+
+	while (i < len) {
+		const char *lf = memchr(p + i, '\n', len - i);
+		size_t eol = lf ? (size_t)(lf - p) : len;
+
+		/* CRs alone do not make a line non-empty. */
+		while (f->at_line_start && i < eol && p[i] == '\r')
+			i++;
+		if (i < eol)
 			f->at_line_start = false;
+		if (!lf)
+			break;
+		i = eol + 1;
+		if (f->at_line_start) {
+			f->headers_scanned = true;
+			return i;
 		}
+		f->at_line_start = true;
+		if (++f->header_lines > f->max_headers + 1 && f->max_headers)
+			return i; /* the start line, then headers */
 	}
 	return len;
 }
 
-/* Hand the parser n pending bytes (or, with text, those instead). */
-static int give(struct frame *f, const char *text, size_t n)
+static bool too_many_headers(const struct frame *f)
+{
+	return f->max_headers && f->header_lines > f->max_headers + 1;
+}
+
+/* Copy n bytes from src into the parser's buffer for cur. */
+static int give(struct frame *f, const char *src, size_t n)
 {
 	msg_iovec_t vec[FRAME_MAX_VECTORS];
 	issize_t nvec = msg_recv_iovec(f->cur, vec, FRAME_MAX_VECTORS, n, 0);
-	const char *src = text ? text : f->pending;
 	size_t copied = 0;
 
 	if (nvec < 0)
@@ -174,8 +192,6 @@ static int give(struct frame *f, const char *text, size_t n)
 		copied += k;
 	}
 	msg_recv_commit(f->cur, n, 0);
-	if (!text)
-		consume(f, n);
 	f->cur_bytes += n;
 	return 0;
 }
@@ -185,59 +201,94 @@ static int give(struct frame *f, const char *text, size_t n)
  * Via, CSeq and Call-ID). */
 static enum frame_event refuse_headers(struct frame *f, size_t upto, msg_t **msg)
 {
-	if (give(f, NULL, upto) == 0 && give(f, "\r\n", 2) == 0)
+	if (give(f, f->in, upto) == 0 && give(f, "\r\n", 2) == 0)
 		msg_extract(f->cur);
 	return fail(f, FRAME_TOO_MANY_HEADERS, msg);
 }
 
-/* Give the parser the next chunk of pending bytes. */
-static enum frame_event feed_parser(struct frame *f, msg_t **msg)
+/* cur is complete. Sofia may end a message before we would (it also takes
+ * a lone CR as a line end): the bytes it did not need, always the tail of
+ * the last `given`, go back to the input to start the next message. */
+static enum frame_event complete(struct frame *f, size_t given, msg_t **msg)
 {
-	size_t len = f->pending_len < FEED_CHUNK ? f->pending_len : FEED_CHUNK, upto;
+	msg_t *rest = msg_next(f->cur);
+	size_t leftover = msg_buf_committed(rest);
 
-	if (!f->cur) {
-		/* EXTRACT_COPY keeps each header's raw text, so headers we do
-		 * not touch (Microsoft's signed Record-Route among them) leave
-		 * byte-for-byte. */
-		f->cur = msg_create(sip_default_mclass(), MSG_FLG_EXTRACT_COPY);
-		if (!f->cur)
-			return fail(f, FRAME_BROKEN, msg);
-		msg_maxsize(f->cur, f->max_size + SOFIA_SLACK);
-		f->cur_bytes = 0;
-		f->header_len = 0;
-		f->header_lines = 0;
-		f->at_line_start = false;
-	}
-	/* Counted before Sofia parses them: ten thousand tiny headers fit the
-	 * size cap but cost a header object each. */
-	upto = scan_headers(f, f->pending, len);
-	if (upto < len || (f->header_len == 0 && f->max_headers &&
-			   f->header_lines > f->max_headers + 1))
-		return refuse_headers(f, upto, msg);
-	if (give(f, NULL, len) < 0)
-		return fail(f, FRAME_TOO_LARGE, msg);
-	return FRAME_NEED_MORE;
-}
-
-/* cur is complete: take back the bytes that followed it. */
-static enum frame_event complete(struct frame *f, msg_t **msg)
-{
-	msg_t *next = msg_next(f->cur);
-	size_t leftover = 0;
-
-	if (next) {
-		leftover = msg_buf_committed(next);
-		if (stash(f, msg_buf_committed_data(next), leftover, true) < 0) {
-			msg_destroy(next);
-			return fail(f, FRAME_BROKEN, msg);
-		}
-		msg_destroy(next);
-	}
-	if (f->cur_bytes - leftover > f->max_size)
+	msg_destroy(rest);
+	if (leftover > given)
+		return fail(f, FRAME_BROKEN, msg); /* not in the input any more */
+	f->in -= leftover;
+	f->in_len += leftover;
+	f->cur_bytes -= leftover;
+	if (f->cur_bytes > f->max_size)
 		return fail(f, FRAME_TOO_LARGE, msg);
 	*msg = f->cur;
 	f->cur = NULL;
 	return FRAME_MESSAGE;
+}
+
+/* The length cur's headers announce, once we have given the parser all of
+ * them: theirs plus the Content-Length, or 0 when they announce none (Sofia
+ * then fails on the first body byte). */
+static size_t announced_len(const struct frame *f)
+{
+	sip_t *sip = sip_object(f->cur);
+	size_t headers = f->cur_bytes;
+
+	if (!sip || !sip->sip_content_length)
+		return 0;
+	/* Sofia may end the headers before our scan does (at a lone CR): what
+	 * it holds of the body then is not headers. */
+	if (sip->sip_payload)
+		headers -= sip->sip_payload->pl_common->h_len;
+	return headers + sip->sip_content_length->l_length;
+}
+
+/* Let Sofia parse the `given` bytes just handed over. FRAME_NEED_MORE: cur
+ * is still incomplete. */
+static enum frame_event parse(struct frame *f, size_t given, msg_t **msg)
+{
+	int r = msg_extract(f->cur);
+	/* A message that overruns the limit in its body comes back "complete"
+	 * with TOOLARGE and TRUNC set: check the flags whatever r says. */
+	unsigned bad = msg_get_flags(f->cur, MSG_FLG_ERROR | MSG_FLG_TOOLARGE | MSG_FLG_TRUNC);
+
+	if (bad & MSG_FLG_TOOLARGE)
+		return fail(f, FRAME_TOO_LARGE, msg);
+	if (r < 0 || bad)
+		return fail(f, FRAME_BROKEN, msg);
+	if (r > 0)
+		return complete(f, given, msg);
+	/* Incomplete: every byte it holds is its own. Refuse as soon as the
+	 * headers announce a total over the cap. */
+	if (f->headers_scanned && !f->msg_len)
+		f->msg_len = announced_len(f);
+	if (f->cur_bytes > f->max_size || f->msg_len > f->max_size)
+		return fail(f, FRAME_TOO_LARGE, msg);
+	return FRAME_NEED_MORE;
+}
+
+/* Hand cur its next input bytes: the rest of its header block, else the
+ * rest of its body, never more than one byte over the cap. */
+static enum frame_event receive(struct frame *f, msg_t **msg)
+{
+	size_t n = f->in_len, room = f->max_size + 1 - f->cur_bytes;
+
+	if (n > room)
+		n = room;
+	if (!f->headers_scanned) {
+		/* Counted before Sofia parses them: ten thousand tiny headers
+		 * fit the size cap but cost a header object each. */
+		n = scan_headers(f, f->in, n);
+		if (too_many_headers(f))
+			return refuse_headers(f, n, msg);
+	} else if (f->msg_len > f->cur_bytes && n > f->msg_len - f->cur_bytes) {
+		n = f->msg_len - f->cur_bytes;
+	}
+	if (give(f, f->in, n) < 0)
+		return fail(f, FRAME_TOO_LARGE, msg);
+	take(f, n);
+	return parse(f, n, msg);
 }
 
 enum frame_event frame_next(struct frame *f, msg_t **msg)
@@ -254,35 +305,14 @@ enum frame_event frame_next(struct frame *f, msg_t **msg)
 			skip_crlf(f);
 			if (f->pending_pings)
 				continue;
-			if (f->pending_len == 0)
+			if (f->in_len == 0)
 				return FRAME_NEED_MORE;
-		}
-		if (f->cur) {
-			int r = msg_extract(f->cur);
-			/* A message that overruns the limit in its body comes
-			 * back "complete" with TOOLARGE and TRUNC set: check the
-			 * flags whatever r says. */
-			unsigned bad = msg_get_flags(f->cur, MSG_FLG_ERROR | MSG_FLG_TOOLARGE |
-								     MSG_FLG_TRUNC);
-
-			if (bad & MSG_FLG_TOOLARGE)
-				return fail(f, FRAME_TOO_LARGE, msg);
-			if (r < 0 || bad)
+			if (start_message(f) < 0)
 				return fail(f, FRAME_BROKEN, msg);
-			if (r > 0)
-				return complete(f, msg);
-			/* Incomplete: every byte it holds is its own. Refuse as
-			 * soon as the headers announce a total over the cap. */
-			sip_t *sip = sip_object(f->cur);
-
-			if (f->cur_bytes > f->max_size ||
-			    (f->header_len && sip && sip->sip_content_length &&
-			     f->header_len + sip->sip_content_length->l_length > f->max_size))
-				return fail(f, FRAME_TOO_LARGE, msg);
-			if (f->pending_len == 0)
-				return FRAME_NEED_MORE;
 		}
-		enum frame_event ev = feed_parser(f, msg);
+		if (f->in_len == 0)
+			return FRAME_NEED_MORE;
+		enum frame_event ev = receive(f, msg);
 
 		if (ev != FRAME_NEED_MORE)
 			return ev;
@@ -291,5 +321,5 @@ enum frame_event frame_next(struct frame *f, msg_t **msg)
 
 bool frame_in_message(const struct frame *f)
 {
-	return f->cur != NULL || f->pending_len > 0;
+	return f->cur != NULL || f->in_len > 0;
 }

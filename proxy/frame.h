@@ -5,9 +5,10 @@
  * double CRLF there is an RFC 5626 keep-alive ping, answered with one CRLF.
  *
  * The framer is pure: bytes in, events out, no I/O. It drives Sofia-SIP's
- * streaming parser (msg_recv_iovec / msg_extract / msg_next) and enforces the
- * size cap while reading, so a peer can never make it buffer much more than
- * max_size per connection (the cap plus one parser chunk). */
+ * streaming parser (msg_recv_iovec / msg_extract), handing it one message's
+ * bytes at a time, and enforces the size cap while reading, so a peer can
+ * never make it buffer more than max_size + 1 bytes per connection; between
+ * messages it holds no buffer at all. */
 #ifndef FEDPROXY_FRAME_H
 #define FEDPROXY_FRAME_H
 
@@ -31,9 +32,12 @@ enum frame_event {
 struct frame *frame_new(size_t max_size, unsigned max_headers);
 void frame_free(struct frame *f);
 
-/* Take len bytes read from the stream, in order (they are copied).
- * 0: taken; -ENOMEM; -EPROTO: the stream already failed. Then drain events
- * with frame_next() until it says FRAME_NEED_MORE: only that parses. */
+/* Take len bytes read from the stream, in order. They are borrowed, not
+ * copied: buf must stay valid and unchanged until frame_next() has said
+ * FRAME_NEED_MORE or failed, and only then may the next bytes be fed.
+ * 0: taken; -EPROTO: the stream already failed; -EBUSY: the bytes fed
+ * before are not all drained yet. Drain events with frame_next() until it
+ * says FRAME_NEED_MORE: only that parses. */
 int frame_feed(struct frame *f, const char *buf, size_t len);
 
 /* The next event. For FRAME_MESSAGE, *msg receives the message (owned by the

@@ -4,8 +4,9 @@
  * random points (a seeded PRNG: SPLITS_PER_ROW cuttings of 0..11 cuts), and
  * every way must give the same events: messages (method, Call-ID, exact
  * body), keep-alive pings, and how the stream ends (clean, inside a message,
- * too large, broken). Raw texts use the "{cN}" notation of helpers.h for
- * long bodies and headers. */
+ * too large, broken). Each read comes in a buffer of its own, scribbled over
+ * and freed once drained: the framer only borrows it. Raw texts use the
+ * "{cN}" notation of helpers.h for long bodies and headers. */
 #include "helpers.h"
 
 #include <errno.h>
@@ -23,16 +24,19 @@
 #define MAX_EVENTS 16
 #define MAX_MSGS 4
 
-/* A request; `extra` is more header lines, `cl` the Content-Length text. */
+/* A request's header lines, each ended with eol, without the empty line;
+ * `extra` is more header lines, `cl` the Content-Length text. */
+#define HEAD(eol, method, callid, extra, cl)                                   \
+	method " sip:bob@partner.example.test SIP/2.0" eol                     \
+	"Via: SIP/2.0/TLS 192.0.2.1:5061;branch=z9hG4bK-" callid eol           \
+	"Max-Forwards: 70" eol                                                 \
+	"From: <sip:alice@example.test>;tag=a1" eol                            \
+	"To: <sip:bob@partner.example.test>" eol                               \
+	"Call-ID: " callid eol                                                 \
+	"CSeq: 1 " method eol extra "Content-Length: " cl eol
+/* A request with CRLF line ends. */
 #define REQ(method, callid, extra, cl, body)                                   \
-	method " sip:bob@partner.example.test SIP/2.0\r\n"                     \
-	"Via: SIP/2.0/TLS 192.0.2.1:5061;branch=z9hG4bK-" callid "\r\n"        \
-	"Max-Forwards: 70\r\n"                                                 \
-	"From: <sip:alice@example.test>;tag=a1\r\n"                            \
-	"To: <sip:bob@partner.example.test>\r\n"                               \
-	"Call-ID: " callid "\r\n"                                              \
-	"CSeq: 1 " method "\r\n" extra "Content-Length: " cl "\r\n"            \
-	"\r\n" body
+	HEAD("\r\n", method, callid, extra, cl) "\r\n" body
 
 #define SDP                                                                    \
 	"v=0\r\n"                                                              \
@@ -98,6 +102,33 @@ static const struct frame_row rows[] = {
 	  65536, "M", { { "MESSAGE", "a@x", "hello" } }, true },
 	{ ROW("stream ends inside the body"), REQ("MESSAGE", "f@x", "", "10", "12345"), 65536,
 	  "", { { NULL } }, true },
+	{ ROW("two messages and a ping in one read"), MSG_A OPTIONS_C PING, 65536, "MMP",
+	  { { "MESSAGE", "a@x", "hello" }, { "OPTIONS", "c@x", "" } } },
+	{ ROW("a message, then the start of the next one's body"),
+	  MSG_A REQ("MESSAGE", "f2@x", "", "10", "12345"), 65536, "M",
+	  { { "MESSAGE", "a@x", "hello" } }, true },
+	{ ROW("headers without Content-Length, then nothing yet"),
+	  "OPTIONS sip:x@y SIP/2.0\r\nCall-ID: o@x\r\nCSeq: 1 OPTIONS\r\n\r\n", 65536, "",
+	  { { NULL } }, true },
+	/* ---- line ends other than CRLF, taken as Sofia takes them ---- */
+	{ ROW("bare LF line ends"), HEAD("\n", "MESSAGE", "lf@x", "", "5") "\nhello" OPTIONS_C,
+	  65536, "MM", { { "MESSAGE", "lf@x", "hello" }, { "OPTIONS", "c@x", "" } } },
+	{ ROW("lone CR line ends"), HEAD("\r", "MESSAGE", "cr@x", "", "5") "\rhello" OPTIONS_C,
+	  65536, "MM", { { "MESSAGE", "cr@x", "hello" }, { "OPTIONS", "c@x", "" } } },
+	/* Sofia ends the headers at the second CR, before our empty line. */
+	{ ROW("lone CR before CR LF: the headers end there"),
+	  HEAD("\r\n", "OPTIONS", "cr2@x", "", "0\r") OPTIONS_C, 65536, "MM",
+	  { { "OPTIONS", "cr2@x", "" }, { "OPTIONS", "c@x", "" } } },
+	{ ROW("lone CR line ends, then a ping"), HEAD("\r", "OPTIONS", "cr3@x", "", "0") "\r" PING
+	  OPTIONS_C, 65536, "MPM", { { "OPTIONS", "cr3@x", "" }, { "OPTIONS", "c@x", "" } } },
+	/* Our scan ends the headers at the LF LF of the body: the total is
+	 * measured from where Sofia ended them. */
+	{ ROW("lone CR line ends, exactly at the cap, LF LF in the body"),
+	  HEAD("\r", "MESSAGE", "cr5@x", "", "20") "\rab\n\ncdefghijklmnopqr", 0, "M",
+	  { { "MESSAGE", "cr5@x", "ab\n\ncdefghijklmnopqr" } } },
+	{ ROW("what follows a lone-CR end of headers is the next message"),
+	  HEAD("\r\n", "OPTIONS", "cr4@x", "", "0\r") "X-A: 1\r\n\r\n" OPTIONS_C, 65536, "MB",
+	  { { "OPTIONS", "cr4@x", "" } } },
 	/* ---- the size cap ---- */
 	{ ROW("message exactly at the cap"), REQ("MESSAGE", "g@x", "", "600", "{q600}"), 0, "M",
 	  { { "MESSAGE", "g@x", "{q600}" } } },
@@ -224,6 +255,27 @@ static bool drain(struct frame *f, struct outcome *o)
 	return true;
 }
 
+/* Feed one read from a buffer of its own, as a connection's read buffer,
+ * and drain it; the framer only borrows the bytes, so they are scribbled
+ * over and freed after the drain (valgrind sees a later read). True when
+ * the stream failed. */
+static bool feed_read(struct frame *f, const char *bytes, size_t n, struct outcome *o)
+{
+	char *read_buf = malloc(n);
+	int r;
+	bool failed;
+
+	assert_non_null(read_buf);
+	memcpy(read_buf, bytes, n);
+	r = frame_feed(f, read_buf, n);
+	if (r && !o->first_feed_err)
+		o->first_feed_err = r;
+	failed = drain(f, o);
+	memset(read_buf, 'X', n);
+	free(read_buf);
+	return failed;
+}
+
 /* Feed buf cut at cuts[0..ncuts) (sorted), draining after every read. */
 static void feed(const char *buf, size_t len, size_t cap, unsigned max_headers,
 		 const size_t *cuts, size_t ncuts, struct outcome *o)
@@ -235,15 +287,13 @@ static void feed(const char *buf, size_t len, size_t cap, unsigned max_headers,
 	memset(o, 0, sizeof(*o));
 	for (size_t i = 0; i <= ncuts; i++) {
 		size_t to = i < ncuts ? cuts[i] : len;
-		int r;
+		bool failed;
 
 		if (to <= from)
 			continue;
-		r = frame_feed(f, buf + from, to - from);
-		if (r && !o->first_feed_err)
-			o->first_feed_err = r;
+		failed = feed_read(f, buf + from, to - from, o);
 		from = to;
-		if (drain(f, o))
+		if (failed)
 			break;
 	}
 	o->inside = frame_in_message(f);
@@ -386,6 +436,27 @@ static void test_stream_table(void **state)
 	rows_done();
 }
 
+/* Feeding again before the last bytes are drained is refused: they are
+ * borrowed, and would be lost. */
+static void test_feed_before_drain(void **state)
+{
+	static const char msg_a[] = MSG_A;
+	struct frame *f = frame_new(65536, 0);
+	msg_t *msg;
+
+	assert_non_null(f);
+	assert_int_equal(frame_feed(f, msg_a, 10), 0);
+	assert_int_equal(frame_feed(f, msg_a + 10, sizeof(msg_a) - 11), -EBUSY);
+	assert_int_equal(frame_next(f, &msg), FRAME_NEED_MORE);
+	assert_true(frame_in_message(f));
+	assert_int_equal(frame_feed(f, msg_a + 10, sizeof(msg_a) - 11), 0);
+	assert_int_equal(frame_next(f, &msg), FRAME_MESSAGE);
+	msg_destroy(msg);
+	assert_int_equal(frame_next(f, &msg), FRAME_NEED_MORE);
+	assert_false(frame_in_message(f));
+	frame_free(f);
+}
+
 /* The raw notation and the SDP length the rows rely on. */
 static void test_fixtures(void **state)
 {
@@ -403,6 +474,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_stream_table),
+		cmocka_unit_test(test_feed_before_drain),
 	};
 
 	return cmocka_run_group_tests_name("frame", tests, NULL, NULL);
