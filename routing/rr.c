@@ -4,7 +4,10 @@
  * one has its tokens checked, so this is hot: the text is built with copies
  * and a hex table rather than printf, and the secret is keyed into HMAC
  * once per config snapshot (struct rr_key), each mac then being a copy of
- * that state fed the token's text. */
+ * that state fed the token's text. The key also remembers the macs it made
+ * last: the tokens of a request name the connections it came in and goes
+ * out on, and a few connections carry most requests, so most tokens (and
+ * the ones in-dialog requests bring back) were signed before. */
 #include "rr.h"
 
 #include <endian.h>
@@ -19,10 +22,22 @@
 #define MAC_HEX 16
 /* Hex digits of the flow id: all of its 64 bits. */
 #define FLOW_HEX 16
+/* What the mac signs: "<side>.<node>.<flow>". */
+#define SIGNED_MAX (1 + 1 + RR_NODE_MAX + 1 + FLOW_HEX)
+/* Macs remembered per key, direct-mapped by a hash of the signed text: a
+ * slot per busy connection and side is plenty; a miss only costs the HMAC. */
+#define MEMO_SLOTS 64
+
+struct mac_memo {
+	size_t len;             /* of text; 0: empty slot */
+	char text[SIGNED_MAX];
+	char mac[MAC_HEX];
+};
 
 struct rr_key {
 	gnutls_hmac_hd_t keyed; /* owned: HMAC-SHA256 with the secret absorbed;
 				   only its copies are fed text */
+	struct mac_memo memo[MEMO_SLOTS];
 };
 
 struct rr_key *rr_key_new(const char *secret)
@@ -56,13 +71,30 @@ void rr_key_free(struct rr_key *key)
 	free(key);
 }
 
+/* FNV-1a: only spreads texts over the memo's slots. Its entries are macs
+ * we computed, so a peer choosing texts that collide only makes misses. */
+static size_t memo_slot(const char *text, size_t len)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)text[i]) * 1099511628211ull;
+	return (size_t)(h % MEMO_SLOTS);
+}
+
 /* The first MAC_HEX hex digits of HMAC-SHA256(secret, text[0..len)), without
  * a NUL. 0, or -ENOMEM / -EINVAL. */
-static int mac_hex(const struct rr_key *key, const char *text, size_t len, char out[MAC_HEX])
+static int mac_hex(struct rr_key *key, const char *text, size_t len, char out[MAC_HEX])
 {
+	struct mac_memo *m = &key->memo[memo_slot(text, len)];
 	unsigned char digest[32];
-	gnutls_hmac_hd_t h = gnutls_hmac_copy(key->keyed);
+	gnutls_hmac_hd_t h;
 
+	if (m->len == len && memcmp(m->text, text, len) == 0) {
+		memcpy(out, m->mac, MAC_HEX);
+		return 0;
+	}
+	h = gnutls_hmac_copy(key->keyed);
 	if (!h)
 		return -ENOMEM;
 	if (gnutls_hmac(h, text, len) < 0) {
@@ -71,6 +103,11 @@ static int mac_hex(const struct rr_key *key, const char *text, size_t len, char 
 	}
 	gnutls_hmac_deinit(h, digest);
 	hex_encode(digest, MAC_HEX / 2, out);
+	if (len <= SIGNED_MAX) {
+		m->len = len;
+		memcpy(m->text, text, len);
+		memcpy(m->mac, out, MAC_HEX);
+	}
 	return 0;
 }
 
@@ -83,7 +120,7 @@ static int valid_node(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
 
-int rr_token_encode(const struct rr_key *key, const struct rr_token *t, char *out,
+int rr_token_encode(struct rr_key *key, const struct rr_token *t, char *out,
 		    size_t outlen)
 {
 	const char *node = t->node[0] ? t->node : "-";
@@ -114,7 +151,7 @@ int rr_token_encode(const struct rr_key *key, const struct rr_token *t, char *ou
 	return 0;
 }
 
-int rr_token_decode(const struct rr_key *key, const char *value, struct rr_token *t)
+int rr_token_decode(struct rr_key *key, const char *value, struct rr_token *t)
 {
 	const char *dot1, *dot2, *dot3;
 	char mac[MAC_HEX], *end;

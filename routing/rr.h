@@ -31,7 +31,8 @@ struct rr_token {
 };
 
 /* route_secret keyed into HMAC-SHA256 once (a config snapshot holds one), so
- * that a token costs the hash of its own text, not a key schedule too. */
+ * that a token costs the hash of its own text, not a key schedule too; it
+ * also remembers the macs it made last (hence not const below). */
 struct rr_key;
 
 /* NULL when out of memory, or when this GnuTLS cannot copy an HMAC state. */
@@ -41,10 +42,10 @@ void rr_key_free(struct rr_key *key);
 
 /* Write the parameter value for t into out, NUL-terminated.
  * 0 or -ENOSPC / -EINVAL / -ENOMEM. */
-int rr_token_encode(const struct rr_key *key, const struct rr_token *t, char *out,
+int rr_token_encode(struct rr_key *key, const struct rr_token *t, char *out,
 		    size_t outlen);
 /* Parse and verify a parameter value. 0, or -EBADMSG when it is malformed
  * or its mac does not match (or could not be computed). */
-int rr_token_decode(const struct rr_key *key, const char *value, struct rr_token *t);
+int rr_token_decode(struct rr_key *key, const char *value, struct rr_token *t);
 
 #endif
