@@ -134,6 +134,14 @@ note_memory() {
 # is started again, and the restart recorded, so that one crash costs one
 # measurement, not the rest of the run.
 keep_up() {
+	# The routing node (sipp) exits on a TCP send error, which an overload
+	# probe can cause; without it every later call of the block fails.
+	if ! alive node; then
+		say "$2 rep $3: the node (sipp) is not running: restarting it (see $W/node.log)"
+		record phase=restart proxy=node scenario="$2" rep="$3"
+		stop_bg node
+		uas_start "$2"
+	fi
 	alive "$1" && alive "edge-$1" && return 0
 	say "$2 rep $3: $1 is not running: restarting it (see $W/$1.log)"
 	record phase=restart proxy="$1" scenario="$2" rep="$3"
