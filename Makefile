@@ -42,8 +42,9 @@ check-valgrind: deps all
 		bash test/run-all.sh $(BUILD) --suite scenario --timeout-multiplier 4
 
 # Performance against Kamailio on this machine (minutes; never part of check).
+# run.sh also runs the presence micro-benchmark (meson test --benchmark runs
+# it alone).
 bench: deps all
-	meson test -C $(BUILD) --benchmark --verbose
 	@bash test/bench/run.sh $(BUILD)
 
 # Mixed traffic for SOAK_MINUTES with reloads, dropped connections and a node

@@ -202,6 +202,17 @@ def handshakes(rows, t, targets):
     targets["hs"] = {s: med([r["server_ms_per_handshake"] for r in hs[s]]) for s in servers}
 
 
+def presence(rows, t, targets):
+    runs = pick(rows, phase="presence")
+    if not runs:
+        return
+    t.title("Presence translation (fedproxy alone: bench/presence_bench, median of 9 runs of 2000)")
+    for r in runs:
+        t.text(f"  {r['direction']:<9} {r['bytes']:,}-byte PIDF body: {r['us_per_translation']:.2f} us "
+               "per translation")
+    targets["presence"] = runs
+
+
 def verdict(ok):
     return "met" if ok else "MISSED"
 
@@ -223,7 +234,7 @@ def target_lines(targets, t):
         t.text(f"  sustained MESSAGE rate >= Kamailio's: {fmt(rf)} vs {fmt(rk)} -> {verdict(rf >= rk)}"
                + ("" if rf >= rk else f" (by {1 - rf / rk:.0%})"))
         t.text(f"  ... with p99 no worse (equal load): {fmt(pf)} ms vs {fmt(pk)} ms -> "
-               f"{verdict(pf <= pk)}" + ("" if pf <= pk else f" ({pf / pk:.1f}x)"))
+               f"{verdict(pf <= pk)}" + ("" if pf <= pk else f" ({pf / pk:.2f}x)"))
     s = targets.get("subscribe")
     if s and s["cpu"]["fedproxy"] and s["cpu"]["kamailio"]:
         ratio = s["cpu"]["fedproxy"] / s["cpu"]["kamailio"]
@@ -245,6 +256,12 @@ def target_lines(targets, t):
         t.text(f"  ({p}: CPU per forwarded MESSAGE {lo['cpu_us_per_txn']:.0f} us next to "
                f"{lo['held']:,} idle connections, {hi['cpu_us_per_txn']:.0f} us next to {hi['held']:,}: "
                f"{hi['cpu_us_per_txn'] / max(lo['cpu_us_per_txn'], 1e-9):.1f} x)")
+    pres = targets.get("presence")
+    if pres:
+        worst = max(r["us_per_translation"] for r in pres)
+        t.text(f"  presence translation <= 20 us per 1 KB NOTIFY: "
+               + ", ".join(f"{r['direction']} {r['us_per_translation']:.1f} us" for r in pres)
+               + f" -> {verdict(worst <= 20)}" + ("" if worst <= 20 else f" (by {worst / 20:.1f}x)"))
     hs = targets.get("hs")
     if hs and hs.get("fedproxy") and hs.get("baseline"):
         ratio = hs["fedproxy"] / hs["baseline"]
@@ -269,8 +286,10 @@ def main():
                and r.get("wall", 0) >= 1) or r.get("phase") == "handshake"]
     if foreign and max(foreign) > 15:
         t.text(f"  note: processes other than the proxy and the load generators (other people's, "
-               f"kernel threads) used up to {max(foreign):.0f}% of a core during some runs")
+               f"kernel threads) and the hypervisor (steal) took up to {max(foreign):.0f}% of a core "
+               "during some runs")
     targets = {}
+    presence(rows, t, targets)
     traffic(rows, t, targets)
     idle(rows, t, targets)
     handshakes(rows, t, targets)

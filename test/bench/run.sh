@@ -2,7 +2,8 @@
 # run.sh BUILD_DIR [PHASE...]: fedproxy against Kamailio on this machine.
 #
 # `make bench` runs it as `bash test/bench/run.sh build` after building.
-# Phases (default: all four, in this order):
+# Phases (default: all five, in this order):
+#   presence   presence translation of a 1 KB PIDF each way (fedproxy alone)
 #   traffic    sipp MESSAGE and SUBSCRIBE+NOTIFY through each proxy (TLS legs
 #              through stunnel), A B A B, BENCH_REPS (3) repetitions: the
 #              sustained rate with zero failures, response times and CPU at
@@ -60,6 +61,7 @@ bench_init() {
 	T_START=$(now)
 	[ -d "$build" ] || build=$SOURCE_ROOT/$build
 	FEDPROXY=$(realpath "$build/proxy/fedproxy" 2>/dev/null)
+	PRESENCE_BENCH=$(realpath "$build/bench/presence_bench" 2>/dev/null)
 	[ -x "$FEDPROXY" ] || die "no fedproxy binary under $build (run make first)"
 	OUT=$(realpath "$build")/bench-results
 	mkdir -p "$OUT"
@@ -213,6 +215,13 @@ search() {
 measure() {
 	local proxy=$1 scen=$2 rep=$3 rate=$4 load=$5 prate bulk msg stat p50 p99 n body pok pfail
 	keep_up "$proxy" "$scen" "$rep"
+	# A fresh routing node for every timed run: a sipp UAS that has just
+	# been through the overload probes answers with a tail of its own (p99
+	# 24-38 ms behind either proxy at 8,000/s, 2.8-5.1 ms with a new node,
+	# RESULTS.md), which would be charged to whichever proxy came next.
+	stop_bg node
+	uas_start "$scen"
+	uac_run "$proxy" "$scen" 100 100 15
 	prate=$((rate / 4 < RT_PROBE_RATE ? rate / 4 : RT_PROBE_RATE))
 	[ "$prate" -ge 10 ] || prate=10
 	bulk=$((rate - prate))
@@ -536,6 +545,21 @@ phase_cost() {
 	stop_bg node
 }
 
+# ---- presence translation -------------------------------------------------------------
+
+# phase_presence: the table-driven translation of a 1 KB PIDF each way,
+# timed by bench/presence_bench (fedproxy's code alone: Kamailio does not
+# translate, so there is nothing to alternate with).
+phase_presence() {
+	local dir bytes us
+	[ -x "$PRESENCE_BENCH" ] || die "no $PRESENCE_BENCH (run make first)"
+	say "presence: translating a 1 KB NOTIFY body each way"
+	while read -r dir bytes us; do
+		record phase=presence direction="$dir" bytes="$bytes" us_per_translation="$us"
+	done < <("$PRESENCE_BENCH" "$SOURCE_ROOT/etc/presence-map.conf" |
+		awk '/ us per translation / { print $1, $2 + 0, $4 }')
+}
+
 # ---- main -----------------------------------------------------------------------------------
 
 main() {
@@ -543,7 +567,7 @@ main() {
 	bench_init "${1:-build}"
 	[ $# -eq 0 ] || shift
 	PHASES=("$@")
-	[ ${#PHASES[@]} -gt 0 ] || PHASES=(traffic idle handshake profile)
+	[ ${#PHASES[@]} -gt 0 ] || PHASES=(presence traffic idle handshake profile)
 	for phase in "${PHASES[@]}"; do
 		declare -F "phase_$phase" >/dev/null || die "no phase $phase"
 		"phase_$phase"
