@@ -957,8 +957,9 @@ int hostport_parse(su_home_t *home, const char *text, struct hostport *out)
 	char *end;
 	unsigned long port;
 	size_t hostlen;
+	const bool bracketed = text[0] == '[';
 
-	if (text[0] == '[') {
+	if (bracketed) {
 		const char *close = strchr(text, ']');
 
 		if (!close || close[1] != ':')
@@ -976,6 +977,8 @@ int hostport_parse(su_home_t *home, const char *text, struct hostport *out)
 	if (hostlen == 0 || *end || end == colon + 1 || port == 0 || port > 65535)
 		return -EINVAL;
 	out->host = su_strndup(home, text, hostlen);
+	/* SIP writes an IPv6 literal as it was given here, in brackets. */
+	out->uri_host = bracketed ? su_strndup(home, text - 1, hostlen + 2) : out->host;
 	out->port = (uint16_t)port;
 	return 0;
 }

@@ -27,7 +27,10 @@ enum transport {
 
 /* A host (name or IP literal) and port, as written in the config. */
 struct hostport {
-	const char *host; /* owned by the snapshot home */
+	const char *host; /* owned by the snapshot home; bare, for sockets */
+	/* The host as SIP writes it, in a URI or a Via: an IPv6 literal in
+	 * brackets (Sofia keeps them in url_host and v_host), else host. */
+	const char *uri_host;
 	uint16_t port;
 	unsigned line;    /* where the config set it, 0 for a default */
 };

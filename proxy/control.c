@@ -77,7 +77,7 @@ static void write_status(FILE *out)
 	for (size_t i = 0; i < cfg->n_nodes; i++) {
 		const struct config_node *n = &cfg->nodes[i];
 
-		fprintf(out, "node %s %s:%u %s %s public port %u\n", n->name, n->address.host,
+		fprintf(out, "node %s %s:%u %s %s public port %u\n", n->name, n->address.uri_host,
 			n->address.port,
 			n->role == NODE_ROUTING ? "routing" : n->role == NODE_STANDBY ? "standby" : "member",
 			health_node_down(n) ? "DOWN" : "up", config_node_public_port(cfg, n));

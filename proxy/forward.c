@@ -160,7 +160,7 @@ static void our_side(const struct config *cfg, enum conn_side side,
 		*port = config_node_public_port(cfg, node);
 		*tp = TRANSPORT_TLS;
 	} else {
-		*host = cfg->internal_advertise.host;
+		*host = cfg->internal_advertise.uri_host;
 		*port = cfg->internal_advertise.port;
 		*tp = cfg->internal_transport;
 	}

@@ -14,7 +14,7 @@
 
 struct probe {
 	char *name;                /* owned: the node's name */
-	struct hostport addr;      /* host owned by this probe */
+	struct hostport addr;      /* host and uri_host owned by this probe */
 	enum transport transport;
 	bool down;
 	unsigned failures;         /* unanswered probes in a row */
@@ -63,13 +63,13 @@ static void mark(struct probe *p, bool ok)
 	if (ok) {
 		p->failures = 0;
 		if (p->down)
-			log_warn("node %s (%s:%u) is up again", p->name, p->addr.host, p->addr.port);
+			log_warn("node %s (%s:%u) is up again", p->name, p->addr.uri_host, p->addr.port);
 		p->down = false;
 		return;
 	}
 	if (++p->failures >= cfg->health_failures && !p->down) {
 		p->down = true;
-		log_warn("node %s (%s:%u) is down: %u probes unanswered", p->name, p->addr.host,
+		log_warn("node %s (%s:%u) is down: %u probes unanswered", p->name, p->addr.uri_host,
 			 p->addr.port, p->failures);
 	}
 }
@@ -99,9 +99,9 @@ static void send_probe(struct probe *p)
 		     "Call-ID: %s@%s\r\n"
 		     "CSeq: 1 OPTIONS\r\n"
 		     "Content-Length: 0\r\n\r\n",
-		     p->addr.host, p->addr.port, p->transport == TRANSPORT_TLS ? "tls" : "tcp", tp,
-		     cfg->internal_advertise.host, cfg->internal_advertise.port, p->branch,
-		     cfg->public_fqdn, p->branch + 7, p->addr.host, p->addr.port, p->branch + 7,
+		     p->addr.uri_host, p->addr.port, p->transport == TRANSPORT_TLS ? "tls" : "tcp", tp,
+		     cfg->internal_advertise.uri_host, cfg->internal_advertise.port, p->branch,
+		     cfg->public_fqdn, p->branch + 7, p->addr.uri_host, p->addr.port, p->branch + 7,
 		     cfg->public_fqdn);
 	p->outstanding = true;
 	conn_watch(c, &p->watch);
@@ -155,6 +155,7 @@ static void free_probe(struct probe *p)
 	conn_unwatch(&p->watch);
 	free(p->name);
 	free((char *)p->addr.host);
+	free((char *)p->addr.uri_host);
 	free(p);
 }
 
@@ -168,17 +169,22 @@ static struct probe *make_probe(const struct config_node *n, struct probe *old)
 
 	if (!p)
 		return NULL;
+	p->watch.notify = watch_cb;
+	ev_timer_init(&p->deadline, deadline_cb, 0., 0.);
+	ev_timer_init(&p->period, period_cb, first, cfg->health_interval);
 	p->name = strdup(n->name);
 	p->addr.host = strdup(n->address.host);
+	p->addr.uri_host = strdup(n->address.uri_host);
+	if (!p->name || !p->addr.host || !p->addr.uri_host) {
+		free_probe(p); /* nothing started yet: stopping is a no-op */
+		return NULL;
+	}
 	p->addr.port = n->address.port;
 	p->transport = n->transport;
 	if (old && old->addr.port == p->addr.port && !strcmp(old->addr.host, p->addr.host)) {
 		p->down = old->down;
 		p->failures = old->failures;
 	}
-	p->watch.notify = watch_cb;
-	ev_timer_init(&p->deadline, deadline_cb, 0., 0.);
-	ev_timer_init(&p->period, period_cb, first, cfg->health_interval);
 	ev_timer_start(loop, &p->period);
 	return p;
 }

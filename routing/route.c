@@ -14,9 +14,10 @@ static bool is_ip(const char *s)
 	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
+/* host is as Sofia parsed it from a URI or a Via: IPv6 in brackets. */
 static bool same_hostport(const struct hostport *hp, const char *host, uint16_t port)
 {
-	return hp->host && strcasecmp(hp->host, host) == 0 && hp->port == port;
+	return hp->uri_host && strcasecmp(hp->uri_host, host) == 0 && hp->port == port;
 }
 
 /* One of our external ports: the main one or a node's PAT port. */
@@ -60,7 +61,7 @@ const struct config_node *route_source_node(const struct config *cfg, const char
 	for (size_t i = 0; i < cfg->n_nodes; i++) {
 		const struct config_node *n = &cfg->nodes[i];
 
-		if (via_host && n->address.port == via_port && !strcasecmp(n->address.host, via_host))
+		if (via_host && same_hostport(&n->address, via_host, via_port))
 			return n;
 		if (peer_ip && !strcmp(n->address.host, peer_ip)) {
 			by_ip = n;

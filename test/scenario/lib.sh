@@ -40,6 +40,9 @@ NODES=()          # the nodes of add_node, in config order
 ROUTES=()         # the static routes of add_route
 NAME=scenario
 T=
+# The inside's address (the internal listener and the routing node):
+# 127.0.0.1, or ::1 for a scenario of an IPv6 inside (set before sourcing).
+INSIDE_IP=${INSIDE_IP:-127.0.0.1}
 
 say() { printf '%s: %s\n' "$NAME" "$*"; }
 fail() { say "FAIL: $*" >&2; exit 1; }
@@ -219,11 +222,11 @@ key = pki/fedproxy.key
 ca_bundle = pki/ca.pem
 
 [internal]
-listen = 127.0.0.1:$INT_PORT
+listen = $(inside_at "$INT_PORT")
 transport = tcp
 
 [node routing]
-address = 127.0.0.1:${2:-$NODE_PORT}
+address = $(inside_at "${2:-$NODE_PORT}")
 transport = tcp
 role = routing
 
@@ -625,19 +628,34 @@ assert_eq() {
 	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
 }
 
+# inside_at PORT: INSIDE_IP:PORT as the config and SIP write it (an IPv6
+# address in brackets); inside_re PORT: the same as a regex.
+inside_at() {
+	case $INSIDE_IP in
+	*:*) printf '[%s]:%s' "$INSIDE_IP" "$1" ;;
+	*) printf '%s:%s' "$INSIDE_IP" "$1" ;;
+	esac
+}
+inside_re() {
+	local at
+	at=$(inside_at "$1")
+	at=${at//./\\.} at=${at//\[/\\[} at=${at//]/\\]}
+	printf '%s' "$at"
+}
+
 # The proxy's own entries, as regexes: Record-Route (URI parameters may
 # follow lr) and the sent-by of its Via, facing inside or outside (outside:
 # the public port of NODE, default the routing node's, the main one).
-rr_inside() { printf '<sip:127\\.0\\.0\\.1:%s;transport=tcp;lr[;>]' "$INT_PORT"; }
+rr_inside() { printf '<sip:%s;transport=tcp;lr[;>]' "$(inside_re "$INT_PORT")"; }
 rr_outside() { printf '<sip:%s:%s;transport=tls;lr[;>]' "${PROXY_FQDN//./\\.}" "$EXT_PORT"; }
-via_inside() { printf 'SIP/2\\.0/TCP 127\\.0\\.0\\.1:%s' "$INT_PORT"; }
+via_inside() { printf 'SIP/2\\.0/TCP %s' "$(inside_re "$INT_PORT")"; }
 via_outside() { printf 'SIP/2\\.0/TLS %s:%s' "${PROXY_FQDN//./\\.}" "${PUBLIC_PORT_OF[${1:-routing}]}"; }
 
 # rr_of SIDE NODE: the whole Record-Route value (a regex) of the proxy's
 # entry facing SIDE (e: public FQDN, NODE's public port, TLS; i: the inside
 # listener, TCP), its fpx token (rr.h) naming SIDE and NODE: flow id, mac.
 rr_of() {
-	local hex='[0-9a-f]{16}' at="127\\.0\\.0\\.1:$INT_PORT;transport=tcp"
+	local hex='[0-9a-f]{16}' at="$(inside_re "$INT_PORT");transport=tcp"
 	[ "$1" = i ] || at="${PROXY_FQDN//./\\.}:${PUBLIC_PORT_OF[$2]};transport=tls"
 	printf '<sip:%s;lr;fpx=%s\\.%s\\.%s\\.%s>$' "$at" "$1" "$2" "$hex" "$hex"
 }
@@ -769,13 +787,15 @@ assert_passed() {
 	done
 }
 
-# assert_via_from_proxy FILE N TOP WHAT: N Vias, the top one the proxy's
-# (TOP: sent-by regex), the next one stamped with received= and rport=.
+# assert_via_from_proxy FILE N TOP WHAT [FROM]: N Vias, the top one the
+# proxy's (TOP: sent-by regex), the next one stamped with received=FROM (the
+# sender's address, default 127.0.0.1; bare, also for IPv6) and rport=.
 assert_via_from_proxy() {
+	local from=${5:-127.0.0.1}
 	assert_hdr_count "$1" 'via|v' "$2" "$4"
 	assert_hdr "$1" 'via|v' 1 "$3;branch=z9hG4bK" "$4 (proxy's Via)"
-	hdr_values "$1" 'via|v' | sed -n 2p | grep -Eq ';received=127\.0\.0\.1(;|$)' ||
-		fail "$4: second Via has no received=127.0.0.1: $(hdr_values "$1" 'via|v' | sed -n 2p)"
+	hdr_values "$1" 'via|v' | sed -n 2p | grep -Eq ";received=${from//./\\.}(;|\$)" ||
+		fail "$4: second Via has no received=$from: $(hdr_values "$1" 'via|v' | sed -n 2p)"
 	hdr_values "$1" 'via|v' | sed -n 2p | grep -Eq ';rport=[0-9]+(;|$)' ||
 		fail "$4: second Via has no rport=PORT: $(hdr_values "$1" 'via|v' | sed -n 2p)"
 }

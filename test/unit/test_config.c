@@ -470,12 +470,13 @@ struct hostport_row {
 	int want_rc;
 	const char *host;
 	unsigned port;
+	const char *uri_host; /* as SIP writes it */
 };
 
 static const struct hostport_row hostport_rows[] = {
-	{ ROW("IPv4 and port"), "192.0.2.1:5061", 0, "192.0.2.1", 5061 },
-	{ ROW("name and port"), "edge.example.test:1", 0, "edge.example.test", 1 },
-	{ ROW("bracketed IPv6"), "[2001:db8::1]:65535", 0, "2001:db8::1", 65535 },
+	{ ROW("IPv4 and port"), "192.0.2.1:5061", 0, "192.0.2.1", 5061, "192.0.2.1" },
+	{ ROW("name and port"), "edge.example.test:1", 0, "edge.example.test", 1, "edge.example.test" },
+	{ ROW("bracketed IPv6"), "[2001:db8::1]:65535", 0, "2001:db8::1", 65535, "[2001:db8::1]" },
 	{ ROW("bare IPv6 is ambiguous"), "2001:db8::1:5060", -EINVAL },
 	{ ROW("no port"), "host", -EINVAL },
 	{ ROW("empty port"), "host:", -EINVAL },
@@ -495,12 +496,13 @@ static void test_hostport_table(void **state)
 
 	for (size_t i = 0; i < ARRAY_LEN(hostport_rows); i++) {
 		const struct hostport_row *r = &hostport_rows[i];
-		struct hostport hp = { NULL, 0 };
+		struct hostport hp = { 0 };
 
 		if (!CHECK_INT(r, hostport_parse(home, r->text, &hp), r->want_rc) || r->want_rc)
 			continue;
 		CHECK_STR(r, hp.host, r->host);
 		CHECK_INT(r, hp.port, r->port);
+		CHECK_STR(r, hp.uri_host, r->uri_host);
 	}
 	su_home_deinit(home);
 	rows_done();

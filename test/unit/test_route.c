@@ -223,6 +223,34 @@ static void test_is_us_table(void **state)
 	rows_done();
 }
 
+/* The config above with an IPv6 inside. Sofia hands URI and Via hosts over
+ * with their brackets, so that is how they must match. */
+static void test_ipv6_hosts(void **state)
+{
+	struct config *c = config_load_pki("route6.conf", TEST_CONFIG_VALID
+					   "[internal]\n"
+					   "listen = [::1]:5060\n"
+					   "advertise = [2001:db8::5]:5066\n"
+					   "[node v6]\n"
+					   "address = [2001:db8::7]:5074\n"
+					   "role = member\n");
+	const struct config_node *n;
+
+	assert_non_null(c);
+	assert_true(route_is_us(c, "[2001:db8::5]", 5066));
+	assert_true(route_is_us(c, "[::1]", 5060));
+	assert_false(route_is_us(c, "[2001:db8::5]", 5060));
+	assert_false(route_is_us(c, "[2001:db8::7]", 5074));
+	n = route_source_node(c, "[2001:db8::7]", 5074, NULL);
+	assert_non_null(n);
+	assert_string_equal(n->name, "v6");
+	/* The socket's peer address is bare. */
+	n = route_source_node(c, NULL, 0, "2001:db8::7");
+	assert_non_null(n);
+	assert_string_equal(n->name, "v6");
+	config_unref(c);
+}
+
 static int setup(void **state)
 {
 	cfg = config_load_pki("route.conf", TEST_CONFIG_VALID);
@@ -243,6 +271,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decide_table),
 		cmocka_unit_test(test_is_us_table),
+		cmocka_unit_test(test_ipv6_hosts),
 	};
 
 	return cmocka_run_group_tests_name("route", tests, setup, teardown);
