@@ -8,7 +8,11 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 case $INSIDE_IP in
-*:*) scenario_init c-im-session-ipv6 24520 ;;
+*:*)
+	ip -6 addr show dev lo 2>/dev/null | grep -q "inet6 $INSIDE_IP/" ||
+		skip "no $INSIDE_IP on lo (IPv6 off on this machine)"
+	scenario_init c-im-session-ipv6 24520
+	;;
 *) scenario_init c-im-session 24040 ;;
 esac
 
