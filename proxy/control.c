@@ -32,10 +32,18 @@ struct client {
 	size_t answer_len, answer_sent;
 };
 
+/* A listening control socket; fd -1 when there is none. */
+struct endpoint {
+	int fd;
+	char *path; /* owned */
+};
+
 static struct ev_loop *loop;
-static ev_io listen_io;
-static int listen_fd = -1;
-static char *socket_path;        /* owned */
+static ev_io listen_io;          /* on active.fd while it is open */
+static struct endpoint active = { -1, NULL };
+/* Opened by control_prepare for a reload, until commit or abort. */
+static struct endpoint staged = { -1, NULL };
+static bool staged_change;       /* the prepared config names another path */
 
 static void client_free(struct client *cl)
 {
@@ -157,7 +165,7 @@ static void client_timeout(struct ev_loop *l, ev_timer *w, int revents)
 
 static void accept_cb(struct ev_loop *l, ev_io *w, int revents)
 {
-	int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	struct client *cl;
 
 	if (fd < 0)
@@ -174,44 +182,81 @@ static void accept_cb(struct ev_loop *l, ev_io *w, int revents)
 	ev_timer_start(l, &cl->timer);
 }
 
-int control_start(struct ev_loop *l, const struct config *cfg)
+/* Bind and listen on path into e (not yet watched). 0 or -1 after logging. */
+static int endpoint_open(const char *path, struct endpoint *e)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
-	loop = l;
-	if (!cfg->control_socket)
-		return 0;
-	if (strlen(cfg->control_socket) >= sizeof(sa.sun_path)) {
-		log_error("control socket path too long: %s", cfg->control_socket);
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_error("control socket path too long: %s", path);
 		return -1;
 	}
-	strcpy(sa.sun_path, cfg->control_socket);
-	listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	strcpy(sa.sun_path, path);
+	e->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	/* A socket file left by an earlier run would make bind fail. */
 	unlink(sa.sun_path);
-	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(listen_fd, 16) < 0) {
+	if (e->fd < 0 || bind(e->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(e->fd, 16) < 0 || !(e->path = strdup(path))) {
 		log_error("control socket %s: %s", sa.sun_path, strerror(errno));
-		if (listen_fd >= 0)
-			close(listen_fd);
-		listen_fd = -1;
+		if (e->fd >= 0)
+			close(e->fd);
+		e->fd = -1;
 		return -1;
 	}
-	socket_path = strdup(sa.sun_path);
-	ev_io_init(&listen_io, accept_cb, listen_fd, EV_READ);
-	ev_io_start(loop, &listen_io);
-	log_info("control socket %s", sa.sun_path);
 	return 0;
+}
+
+static void endpoint_close(struct endpoint *e)
+{
+	if (e->fd < 0)
+		return;
+	close(e->fd);
+	e->fd = -1;
+	unlink(e->path);
+	free(e->path);
+	e->path = NULL;
+}
+
+static bool same_path(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+int control_prepare(struct ev_loop *l, const struct config *cfg)
+{
+	loop = l;
+	staged_change = !same_path(cfg->control_socket, active.path);
+	if (!staged_change || !cfg->control_socket)
+		return 0;
+	return endpoint_open(cfg->control_socket, &staged);
+}
+
+void control_commit(void)
+{
+	if (!staged_change)
+		return;
+	staged_change = false;
+	control_stop();
+	active = staged;
+	staged = (struct endpoint){ -1, NULL };
+	if (active.fd < 0) {
+		log_info("control socket closed");
+		return;
+	}
+	ev_io_init(&listen_io, accept_cb, active.fd, EV_READ);
+	ev_io_start(loop, &listen_io);
+	log_info("control socket %s", active.path);
+}
+
+void control_abort(void)
+{
+	staged_change = false;
+	endpoint_close(&staged);
 }
 
 void control_stop(void)
 {
-	if (listen_fd < 0)
-		return;
-	ev_io_stop(loop, &listen_io);
-	close(listen_fd);
-	listen_fd = -1;
-	unlink(socket_path);
-	free(socket_path);
-	socket_path = NULL;
+	if (active.fd >= 0)
+		ev_io_stop(loop, &listen_io);
+	endpoint_close(&active);
 }

@@ -9,7 +9,9 @@
  *   stats        the counters (stats.h)
  *   reload       the same as SIGHUP; answers "reload ok" or
  *                "reload failed: FILE:LINE: message"
- * The socket is created once, at start (a new path needs a restart). */
+ * A reload that names another path (or none) moves the socket: the new
+ * one is opened before the reload commits, so a path that cannot be bound
+ * fails the reload and the old socket stays. */
 #ifndef FEDPROXY_CONTROL_H
 #define FEDPROXY_CONTROL_H
 
@@ -17,8 +19,14 @@
 
 #include "config.h"
 
-/* Listen on cfg's control socket (none when it names none). 0 or -1. */
-int control_start(struct ev_loop *loop, const struct config *cfg);
+/* Start or reload in two steps: prepare opens cfg's socket when its path
+ * differs from the running one (0, also when cfg names none, or -1 after
+ * logging why); then commit listens on it and closes the old one, or abort
+ * closes what prepare opened. */
+int control_prepare(struct ev_loop *loop, const struct config *cfg);
+void control_commit(void);
+void control_abort(void);
+/* Close the socket (at shutdown). */
 void control_stop(void);
 
 #endif

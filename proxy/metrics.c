@@ -15,17 +15,28 @@
 /* Scrapers are few; more concurrent clients than this are refused. */
 #define MAX_CLIENTS 8
 
+/* A running endpoint: the daemon and the address it listens on (daemon
+ * NULL: none). */
+struct endpoint {
+	struct MHD_Daemon *daemon;
+	char host[INET_ADDRSTRLEN];
+	uint16_t port;
+};
+
 static struct ev_loop *loop;
-static struct MHD_Daemon *daemon_;
-static ev_io epoll_io;
-static ev_timer mhd_timer;
+static struct endpoint active;
+/* Started by metrics_prepare for a reload, until commit or abort. */
+static struct endpoint staged;
+static bool staged_change;       /* the prepared config names another address */
+static ev_io epoll_io;           /* on active.daemon's epoll descriptor */
+static ev_timer mhd_timer;       /* active.daemon's next timeout */
 
 static void rearm(void)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 
 	ev_timer_stop(loop, &mhd_timer);
-	if (MHD_get_timeout(daemon_, &ms) == MHD_YES) {
+	if (MHD_get_timeout(active.daemon, &ms) == MHD_YES) {
 		ev_timer_set(&mhd_timer, ms / 1000.0, 0.);
 		ev_timer_start(loop, &mhd_timer);
 	}
@@ -33,13 +44,13 @@ static void rearm(void)
 
 static void drive(struct ev_loop *l, ev_io *w, int revents)
 {
-	MHD_run(daemon_);
+	MHD_run(active.daemon);
 	rearm();
 }
 
 static void drive_timer(struct ev_loop *l, ev_timer *w, int revents)
 {
-	MHD_run(daemon_);
+	MHD_run(active.daemon);
 	rearm();
 }
 
@@ -76,44 +87,87 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *mc, const char *
 	return r;
 }
 
-int metrics_start(struct ev_loop *l, const struct config *cfg)
+/* Start a daemon on hp into e (not yet driven). 0 or -1 after logging. */
+static int endpoint_open(const struct hostport *hp, struct endpoint *e)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
-	const union MHD_DaemonInfo *info;
 
-	loop = l;
-	if (!cfg->metrics_listen.host)
-		return 0;
-	if (inet_pton(AF_INET, cfg->metrics_listen.host, &sa.sin_addr) != 1) {
+	if (inet_pton(AF_INET, hp->host, &sa.sin_addr) != 1) {
 		log_error("[control] metrics must be an IPv4 address and port");
 		return -1;
 	}
-	sa.sin_port = htons(cfg->metrics_listen.port);
-	daemon_ = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, answer,
-				   NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				   MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CLIENTS,
-				   MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
-	info = daemon_ ? MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
-	if (!info) {
-		log_error("metrics: cannot listen on %s:%u", cfg->metrics_listen.host,
-			  cfg->metrics_listen.port);
+	sa.sin_port = htons(hp->port);
+	e->daemon = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, answer, NULL,
+				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CLIENTS,
+				     MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+	if (!e->daemon || !MHD_get_daemon_info(e->daemon, MHD_DAEMON_INFO_EPOLL_FD)) {
+		log_error("metrics: cannot listen on %s:%u", hp->host, hp->port);
+		if (e->daemon)
+			MHD_stop_daemon(e->daemon);
+		e->daemon = NULL;
 		return -1;
 	}
-	ev_io_init(&epoll_io, drive, info->epoll_fd, EV_READ);
+	snprintf(e->host, sizeof(e->host), "%s", hp->host);
+	e->port = hp->port;
+	return 0;
+}
+
+static void endpoint_close(struct endpoint *e)
+{
+	if (e->daemon)
+		MHD_stop_daemon(e->daemon);
+	*e = (struct endpoint){ 0 };
+}
+
+static bool same_address(const struct hostport *hp, const struct endpoint *e)
+{
+	if (!hp->host || !e->daemon)
+		return !hp->host && !e->daemon;
+	return hp->port == e->port && !strcmp(hp->host, e->host);
+}
+
+int metrics_prepare(struct ev_loop *l, const struct config *cfg)
+{
+	loop = l;
+	staged_change = !same_address(&cfg->metrics_listen, &active);
+	if (!staged_change || !cfg->metrics_listen.host)
+		return 0;
+	return endpoint_open(&cfg->metrics_listen, &staged);
+}
+
+void metrics_commit(void)
+{
+	if (!staged_change)
+		return;
+	staged_change = false;
+	metrics_stop();
+	active = staged;
+	staged = (struct endpoint){ 0 };
+	if (!active.daemon) {
+		log_info("metrics endpoint closed");
+		return;
+	}
+	/* endpoint_open made sure the daemon has its epoll descriptor. */
+	ev_io_init(&epoll_io, drive,
+		   MHD_get_daemon_info(active.daemon, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd, EV_READ);
 	ev_io_start(loop, &epoll_io);
 	ev_timer_init(&mhd_timer, drive_timer, 0., 0.);
 	rearm();
-	log_info("metrics on http://%s:%u/metrics", cfg->metrics_listen.host,
-		 cfg->metrics_listen.port);
-	return 0;
+	log_info("metrics on http://%s:%u/metrics", active.host, active.port);
+}
+
+void metrics_abort(void)
+{
+	staged_change = false;
+	endpoint_close(&staged);
 }
 
 void metrics_stop(void)
 {
-	if (!daemon_)
-		return;
-	ev_io_stop(loop, &epoll_io);
-	ev_timer_stop(loop, &mhd_timer);
-	MHD_stop_daemon(daemon_);
-	daemon_ = NULL;
+	if (active.daemon) {
+		ev_io_stop(loop, &epoll_io);
+		ev_timer_stop(loop, &mhd_timer);
+	}
+	endpoint_close(&active);
 }

@@ -55,6 +55,22 @@ static void install(struct config *cfg)
 	health_apply(cfg);
 }
 
+/* The sockets cfg names: the control socket and /metrics are opened
+ * first and dropped again if the SIP listeners cannot follow, so that a
+ * failure changes nothing. 0 or -1 (logged). */
+static int open_sockets(struct config *cfg)
+{
+	if (control_prepare(loop, cfg) < 0 || metrics_prepare(loop, cfg) < 0 ||
+	    listeners_apply(loop, cfg) < 0) {
+		control_abort();
+		metrics_abort();
+		return -1;
+	}
+	control_commit();
+	metrics_commit();
+	return 0;
+}
+
 static void reload_failed(const char *why)
 {
 	stats_reload(false);
@@ -85,10 +101,10 @@ int server_reload(void)
 		reload_failed(config_first_error());
 		return -1;
 	}
-	if (listeners_apply(loop, cfg) < 0) {
-		log_error("reload failed: cannot open the new listeners; keeping the running configuration");
+	if (open_sockets(cfg) < 0) {
+		log_error("reload failed: cannot open the new sockets; keeping the running configuration");
 		config_unref(cfg);
-		reload_failed("cannot open the new listeners (see the log)");
+		reload_failed("cannot open the new listeners, control socket or metrics address (see the log)");
 		return -1;
 	}
 	install(cfg);
@@ -171,8 +187,7 @@ int server_start(struct ev_loop *l, const struct server_source *src)
 	if (!cfg)
 		return -1;
 	started = ev_now(l);
-	if (dns_init(l, cfg->dns_servers) < 0 || listeners_apply(l, cfg) < 0 ||
-	    control_start(l, cfg) < 0 || metrics_start(l, cfg) < 0) {
+	if (dns_init(l, cfg->dns_servers) < 0 || open_sockets(cfg) < 0) {
 		config_unref(cfg);
 		return -1;
 	}
