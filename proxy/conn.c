@@ -32,6 +32,7 @@
 #include "tcp.h"
 #include "tls/session.h"
 #include "tls/creds.h"
+#include "tls/verify.h"
 
 /* Plaintext read chunk: one TLS record's worth. */
 #define READ_CHUNK 16384
@@ -294,10 +295,11 @@ static struct conn *conn_new(struct ev_loop *loop, int fd, enum conn_side side,
 	return c;
 }
 
-static struct tls_creds *creds_for(const struct conn *c)
+/* The credentials a connection of c's side and direction uses under cfg. */
+static struct tls_creds *creds_in(const struct config *cfg, const struct conn *c)
 {
-	const struct config_tls *t = c->side == SIDE_EXTERNAL ? &c->cfg->external_tls
-							      : &c->cfg->internal_tls;
+	const struct config_tls *t = c->side == SIDE_EXTERNAL ? &cfg->external_tls
+							      : &cfg->internal_tls;
 
 	return c->outbound ? t->client : t->server;
 }
@@ -311,7 +313,7 @@ static int start_transport(struct conn *c)
 		return 0;
 	}
 	c->state = CONN_HANDSHAKE;
-	return tls_session_attach(c, creds_for(c), c->outbound, c->server_name);
+	return tls_session_attach(c, creds_in(c->cfg, c), c->outbound, c->server_name);
 }
 
 struct conn *conn_accept(struct ev_loop *loop, int fd, const struct sockaddr *peer,
@@ -525,7 +527,10 @@ int conn_send(struct conn *c, const char *data, size_t len)
 	 * whatever else the pass queues for this connection. */
 	if (!c->flush_queued) {
 		c->flush_queued = true;
-		TAILQ_INSERT_TAIL(&flush_queue, conn_ref(c), flush_link);
+		/* The reference apart: TAILQ_INSERT_TAIL evaluates its element
+		 * more than once. */
+		conn_ref(c);
+		TAILQ_INSERT_TAIL(&flush_queue, c, flush_link);
 	}
 	return 0;
 }
@@ -677,7 +682,8 @@ static void defer_reading(struct conn *c)
 	if (c->read_deferred)
 		return;
 	c->read_deferred = true;
-	TAILQ_INSERT_TAIL(&read_backlog, conn_ref(c), read_link);
+	conn_ref(c); /* apart from the macro, as in conn_send */
+	TAILQ_INSERT_TAIL(&read_backlog, c, read_link);
 	ev_idle_start(c->loop, &backlog_pending);
 }
 
@@ -929,10 +935,60 @@ void conn_foreach(void (*fn)(const struct conn_info *info, void *arg), void *arg
 	}
 }
 
+void conn_recheck_peers(const struct config *cfg)
+{
+	struct tls_recheck *r = tls_recheck_begin();
+	uint64_t *doomed = NULL;
+	size_t n_doomed = 0;
+	struct conn *c;
+
+	/* Decide first, close after: closing runs watchers that may close
+	 * other connections of the list. */
+	TAILQ_FOREACH(c, &all_conns, link) {
+		const gnutls_datum_t *chain;
+		const char *why;
+		uint64_t *more;
+		unsigned n;
+
+		if (c->transport != TRANSPORT_TLS || c->state != CONN_OPEN)
+			continue;
+		chain = tls_session_peer_chain(c, &n);
+		why = tls_recheck_peer(r, creds_in(cfg, c), chain, n);
+		if (!why)
+			continue;
+		log_warn("conn %llu: %s: %s under the new configuration: closing",
+			 (unsigned long long)c->id, c->peer, why);
+		more = realloc(doomed, (n_doomed + 1) * sizeof(*doomed));
+		if (!more)
+			break;
+		doomed = more;
+		doomed[n_doomed++] = c->id;
+	}
+	tls_recheck_end(r);
+	for (size_t i = 0; i < n_doomed; i++)
+		if ((c = conn_by_id(doomed[i])))
+			conn_close(c, "peer certificate no longer trusted");
+	free(doomed);
+}
+
 void conn_close_all(const char *why)
 {
+	struct conn *c;
+
 	while (!TAILQ_EMPTY(&all_conns))
 		conn_close(TAILQ_FIRST(&all_conns), why);
+	/* The loop stops after this pass, so its prepare and check watchers
+	 * will not run again to drop the references their queues hold. */
+	while ((c = TAILQ_FIRST(&flush_queue))) {
+		TAILQ_REMOVE(&flush_queue, c, flush_link);
+		c->flush_queued = false;
+		conn_unref(c);
+	}
+	while ((c = TAILQ_FIRST(&read_backlog))) {
+		TAILQ_REMOVE(&read_backlog, c, read_link);
+		c->read_deferred = false;
+		conn_unref(c);
+	}
 }
 
 unsigned conn_count(void)

@@ -53,6 +53,9 @@ static void install(struct config *cfg)
 	log_set_level(cfg->log_level);
 	request_set_config(cfg);
 	health_apply(cfg);
+	/* A certificate the new CRL revokes (or a CA no longer trusted) must
+	 * not keep the connections it opened before. */
+	conn_recheck_peers(cfg);
 }
 
 /* The sockets cfg names: the control socket and /metrics are opened

@@ -14,6 +14,7 @@
 
 #include "creds.h"
 #include "peer_names.h"
+#include "verify.h"
 #include "proxy/log.h"
 
 struct tls_session {
@@ -57,25 +58,6 @@ int tls_session_attach(struct conn *c, struct tls_creds *creds, bool client,
 	return 0;
 }
 
-static const char *verify_failure(gnutls_session_t s)
-{
-	unsigned status = gnutls_session_get_verify_cert_status(s);
-
-	if (status & GNUTLS_CERT_EXPIRED)
-		return "peer certificate expired";
-	if (status & GNUTLS_CERT_NOT_ACTIVATED)
-		return "peer certificate not yet valid";
-	if (status & GNUTLS_CERT_REVOKED)
-		return "peer certificate revoked";
-	if (status & GNUTLS_CERT_UNEXPECTED_OWNER)
-		return "peer certificate does not name the host dialled";
-	if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA))
-		return "peer certificate from an untrusted CA";
-	if (status & GNUTLS_CERT_PURPOSE_MISMATCH)
-		return "peer certificate not for this purpose";
-	return "peer certificate invalid";
-}
-
 static int tls_handshake(struct conn *c)
 {
 	struct tls_session *t = session_of(c);
@@ -88,7 +70,8 @@ static int tls_handshake(struct conn *c)
 		return -EAGAIN;
 	if (r < 0) {
 		if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR)
-			conn_set_fail_reason(c, verify_failure(t->s));
+			conn_set_fail_reason(
+				c, tls_verify_reason(gnutls_session_get_verify_cert_status(t->s)));
 		else if (r == GNUTLS_E_NO_CERTIFICATE_FOUND || r == GNUTLS_E_CERTIFICATE_REQUIRED)
 			conn_set_fail_reason(c, "peer sent no certificate");
 		else
@@ -172,6 +155,12 @@ static void tls_release(struct conn *c)
 	tls_creds_unref(t->creds);
 	free(t);
 	conn_set_transport_data(c, NULL);
+}
+
+const gnutls_datum_t *tls_session_peer_chain(struct conn *c, unsigned *n)
+{
+	*n = 0;
+	return gnutls_certificate_get_peers(session_of(c)->s, n);
 }
 
 const struct conn_ops tls_conn_ops = {

@@ -11,6 +11,7 @@
 #define FEDPROXY_TLS_SESSION_H
 
 #include <stdbool.h>
+#include <gnutls/gnutls.h>
 #include "proxy/conn.h"
 
 struct tls_creds;
@@ -22,5 +23,9 @@ extern const struct conn_ops tls_conn_ops;
  * 0 or -errno. */
 int tls_session_attach(struct conn *c, struct tls_creds *creds, bool client,
 		       const char *server_name);
+
+/* The certificate chain the peer of c's session sent (DER, leaf first; n of
+ * them), NULL before the handshake. Owned by the session. */
+const gnutls_datum_t *tls_session_peer_chain(struct conn *c, unsigned *n);
 
 #endif

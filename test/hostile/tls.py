@@ -15,7 +15,9 @@ MESSAGE when its handshake lets it:
                       gets 403 with Warning "Denied by peer identity"
   revoked (CRL)       revoked.pem (edge.partner.example.test): accepted while
                       [external] crl names nothing; then the CRL is made
-                      again with it, `fedproxyctl reload`, and a new
+                      again with it, `fedproxyctl reload`: its connection
+                      from before the reload is closed (logged, a MESSAGE
+                      on it unanswered), the partner's carries on, and a new
                       connection is refused
 Every refusal: no SIP answer, nothing at the routing node, a log line
 "from 127.0.0.1:PORT tls failed: TLS handshake failed: REASON". Counted
@@ -251,26 +253,35 @@ def main(h):
         h.result('wrong name: %s, Warning: %s' % (got.start, warning))
 
     with h.case('revoked by the reloaded CRL'):
-        held = h.partner(source=ATTACKER, cert='revoked')  # open before the reload
-        mx.ok_handshakes += 1
+        # Both open before the reload: the revoked leaf's connection must be
+        # closed by it, the partner's must carry on.
+        held = h.partner(source=ATTACKER, cert='revoked')
+        kept = h.partner()
+        mx.ok_handshakes += 2
         make_crl(h, 2, 'revoked')
         mark = h.log_mark()
         rc, out = h.ctl('reload')
         h.check(rc == 0, 'fedproxyctl reload exited %d: %s' % (rc, out))
         h.wait_log(r'reload done: ', 5, mark)
-        mx.refused('revoked (CRL)', mx.context('revoked'), REASONS['revoked (CRL)'])
-        # Not asserted: what a connection opened before the reload does.
+        h.wait_log(r'conn \d+: 127\.0\.0\.1:%d: peer certificate revoked under the new '
+                   r'configuration: closing$' % held.local[1], 3, mark)
         with held:
-            held.send(peer.message('revoked-held'))
             try:
-                got = held.read_message(5)
-                note = got.start
-                if got.status == 200:
-                    h.expect_at_node('revoked-held')
-            except (peer.Closed, peer.Timeout) as e:
-                note = 'no answer (%s)' % e
-        h.result('note: a connection of the revoked leaf opened before the reload, used after '
-                 'it: %s' % note)
+                held.send(peer.message('revoked-held'))
+                msgs, closed, _ = held.read_until_closed(5)
+            except OSError as e:  # the close came first
+                msgs, closed = [], 'send failed: %s' % e
+        h.check(not msgs and closed, 'the revoked leaf\'s connection from before the reload: '
+                'got %s, closed %s; want it closed, unanswered' % ([m.start for m in msgs], closed))
+        with kept:
+            kept.send(peer.message('kept-after-reload'))
+            got = kept.read_message(5)
+        h.check(got.status == 200, 'the partner\'s connection from before the reload: got %r, '
+                'want 200' % got.start)
+        h.expect_at_node('kept-after-reload')
+        mx.refused('revoked (CRL)', mx.context('revoked'), REASONS['revoked (CRL)'])
+        h.result('a connection of the revoked leaf opened before the reload: closed by it; the '
+                 'partner\'s: 200 after it')
     mx.good('after the reload')
 
     with h.case('counters'):
