@@ -36,7 +36,8 @@ bad="$(re_quote "$TABLE"):$(wc -l <"$TABLE"):"
 ! "$FEDPROXY" -c "$CONF" -t >"$T/check.out" 2>&1 || fail "fedproxy -c FILE -t accepted the broken table"
 assert_grep "$T/check.out" "$bad" "fedproxy -t on the broken table"
 reload "$bad" "reload error naming the broken table's line"
-assert_grep "$T/proxy.log" 'reload failed: keeping the running configuration' "the failed reload"
+# Logged after the error line: waited for, not just looked for.
+wait_grep "$T/proxy.log" 'reload failed: keeping the running configuration' 5 "the failed reload"
 notify_ok kept "$EDGE_CLIENT_PORT" 3 "$FIXTURE"
 sipp_wait routing
 
