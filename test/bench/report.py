@@ -261,7 +261,7 @@ def target_lines(targets, t):
         worst = max(r["us_per_translation"] for r in pres)
         t.text(f"  presence translation <= 20 us per 1 KB NOTIFY: "
                + ", ".join(f"{r['direction']} {r['us_per_translation']:.1f} us" for r in pres)
-               + f" -> {verdict(worst <= 20)}" + ("" if worst <= 20 else f" (by {worst / 20:.1f}x)"))
+               + f" -> {verdict(worst <= 20)}" + ("" if worst <= 20 else f" (by {worst / 20 - 1:.0%})"))
     hs = targets.get("hs")
     if hs and hs.get("fedproxy") and hs.get("baseline"):
         ratio = hs["fedproxy"] / hs["baseline"]
