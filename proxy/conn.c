@@ -103,6 +103,9 @@ static struct conn_list flush_queue = TAILQ_HEAD_INITIALIZER(flush_queue);
  * budget: the socket will not wake us for it. */
 static struct conn_list read_backlog = TAILQ_HEAD_INITIALIZER(read_backlog);
 static ev_prepare flusher;      /* writes flush_queue before each poll */
+/* The snapshot conn_recheck_peers last checked against (refcounted): the
+ * one in force. */
+static struct config *trust_cfg;
 static ev_check backlog_resumer; /* feeds read_backlog after each poll */
 static ev_idle backlog_pending;  /* active: the poll must not block */
 static unsigned n_conns;
@@ -630,12 +633,31 @@ static void on_connected(struct conn *c)
 		become_open(c);
 }
 
+/* A handshake begun before the last reload was verified against the trust
+ * of its own snapshot: its peer must pass the current one's too. NULL, or
+ * why not. */
+static const char *stale_trust(struct conn *c)
+{
+	const gnutls_datum_t *chain;
+	unsigned n;
+
+	if (!trust_cfg || c->cfg == trust_cfg)
+		return NULL;
+	chain = tls_session_peer_chain(c, &n);
+	return tls_recheck_peer(NULL, creds_in(trust_cfg, c), chain, n);
+}
+
 static void on_handshake(struct conn *c)
 {
 	int r = c->ops->handshake(c);
+	const char *why;
 
 	if (r == -EAGAIN)
 		return;
+	if (r == 0 && (why = stale_trust(c))) {
+		conn_set_fail_reason(c, why);
+		r = -EPROTO;
+	}
 	stats_handshake(r < 0 ? (c->fail_reason ? c->fail_reason : "unknown") : NULL);
 	if (r < 0) {
 		conn_close(c, "TLS handshake failed");
@@ -935,7 +957,7 @@ void conn_foreach(void (*fn)(const struct conn_info *info, void *arg), void *arg
 	}
 }
 
-void conn_recheck_peers(const struct config *cfg)
+void conn_recheck_peers(struct config *cfg)
 {
 	struct tls_recheck *r = tls_recheck_begin();
 	uint64_t *doomed = NULL;
@@ -965,6 +987,8 @@ void conn_recheck_peers(const struct config *cfg)
 		doomed[n_doomed++] = c->id;
 	}
 	tls_recheck_end(r);
+	config_unref(trust_cfg);
+	trust_cfg = config_ref(cfg);
 	for (size_t i = 0; i < n_doomed; i++)
 		if ((c = conn_by_id(doomed[i])))
 			conn_close(c, "peer certificate no longer trusted");

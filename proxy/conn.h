@@ -168,10 +168,11 @@ void conn_set_domain(struct conn *c, const char *domain);
 /* One more SIP message went out on it. */
 void conn_count_sent(struct conn *c);
 
-/* After a reload: verify the peer chain of every open TLS connection again
- * against cfg's trust (CA bundles, CRLs) and close those that fail, with a
- * log line each. */
-void conn_recheck_peers(const struct config *cfg);
+/* When cfg comes into force (start, reload): verify the peer chain of every
+ * open TLS connection again against cfg's trust (CA bundles, CRLs) and
+ * close those that fail, with a log line each. A handshake still under way
+ * is checked against cfg when it completes. */
+void conn_recheck_peers(struct config *cfg);
 /* Close every connection (shutdown). */
 void conn_close_all(const char *why);
 unsigned conn_count(void);

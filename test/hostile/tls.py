@@ -17,15 +17,16 @@ MESSAGE when its handshake lets it:
                       [external] crl names nothing; then the CRL is made
                       again with it, `fedproxyctl reload`: its connection
                       from before the reload is closed (logged, a MESSAGE
-                      on it unanswered), the partner's carries on, and a new
-                      connection is refused
+                      on it unanswered), the partner's carries on, one
+                      accepted before the reload but with its handshake
+                      after it is refused, and so is a new connection
 Every refusal: no SIP answer, nothing at the routing node, a log line
 "from 127.0.0.1:PORT tls failed: TLS handshake failed: REASON". Counted
 reasons must be distinct per kind of failure: `fedproxyctl stats` ("tls
 handshakes:" / "failed: REASON COUNT") must list exactly "peer sent no
 certificate" 1, "peer certificate from an untrusted CA" 1, "peer
 certificate expired" 1, "peer certificate not yet valid" 1, "peer
-certificate revoked" 1, and one reason naming the version, 2 (TLS 1.1 and
+certificate revoked" 2, and one reason naming the version, 2 (TLS 1.1 and
 1.0); "ok" counts the handshakes that worked; /metrics
 (fedproxy_tls_handshakes_total) says the same. The partner's edge (from
 127.0.0.2) gets its MESSAGE answered before, between and after. Ports
@@ -186,6 +187,7 @@ def metrics_reasons(h, text):
 
 def check_counters(h, mx, version_reason):
     want = {REASONS[k]: 1 for k in REASONS}
+    want[REASONS['revoked (CRL)']] = 2  # a new connection, and one begun before the reload
     if version_reason:
         want[version_reason] = 2
     for source, (ok, failed) in (('fedproxyctl stats', stats_reasons(h, h.stats())),
@@ -258,6 +260,8 @@ def main(h):
         held = h.partner(source=ATTACKER, cert='revoked')
         kept = h.partner()
         mx.ok_handshakes += 2
+        # Accepted before the reload, its handshake only after it.
+        early = peer.Peer(h.ext_port, tls=False, source=ATTACKER)
         make_crl(h, 2, 'revoked')
         mark = h.log_mark()
         rc, out = h.ctl('reload')
@@ -279,6 +283,18 @@ def main(h):
         h.check(got.status == 200, 'the partner\'s connection from before the reload: got %r, '
                 'want 200' % got.start)
         h.expect_at_node('kept-after-reload')
+        with early:
+            try:
+                early.sock = mx.context('revoked').wrap_socket(
+                    early.raw, server_hostname=peer.PROXY_FQDN)
+                early.send(peer.message('revoked-early'))
+                msgs, closed, _ = early.read_until_closed(5)
+            except (ssl.SSLError, OSError) as e:
+                msgs, closed = [], 'handshake failed on the client side: %s' % e
+        h.check(not msgs and closed, 'a handshake begun before the reload with the revoked '
+                'leaf: got %s, closed %s; want it refused' % ([m.start for m in msgs], closed))
+        h.wait_log(r'from 127\.0\.0\.1:%d tls failed: TLS handshake failed: %s$' %
+                   (early.local[1], REASONS['revoked (CRL)']), 3, mark)
         mx.refused('revoked (CRL)', mx.context('revoked'), REASONS['revoked (CRL)'])
         h.result('a connection of the revoked leaf opened before the reload: closed by it; the '
                  'partner\'s: 200 after it')
