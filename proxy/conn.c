@@ -789,6 +789,10 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct conn *c = (struct conn *)((char *)w - offsetof(struct conn, timer));
 
 	conn_ref(c);
+	/* A TLS handshake that ran out of time failed like any other, and is
+	 * counted with them (fedproxyctl stats, /metrics). */
+	if (c->state == CONN_HANDSHAKE)
+		stats_handshake("handshake timeout");
 	if (c->state != CONN_OPEN)
 		conn_close(c, "handshake timeout");
 	else if (c->reading_done)

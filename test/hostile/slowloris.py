@@ -8,7 +8,8 @@ answered and waits for the client's Finished), 5 dribble a ClientHello one
 byte every 0.5 s (which must not push the deadline back). Each must be
 closed by the proxy at [proxy] handshake_timeout (3 s here) after it was
 opened: not before 3 - 0.25 s, not after 3 + 1.5 s. The proxy logs one
-"tls failed: handshake timeout" line per connection, and its open
+"tls failed: handshake timeout" line per connection, counts each as a
+failed handshake ("handshake timeout" in `fedproxyctl stats`), and its open
 connection count (fedproxy_connections in /metrics) comes back to where it
 was. While the connections hang, the partner's edge (from 127.0.0.2) gets
 its MESSAGE answered 200 by the routing node, and again after each round.
@@ -106,10 +107,25 @@ def one_round(h, n):
     logged = h.log_count(r'from 127\.0\.0\.1:\d+ tls failed: handshake timeout$', mark)
     h.check(logged == len(conns), 'round %d: %d "handshake timeout" log lines for %d connections'
             % (n, logged, len(conns)))
+    counted = timeouts_counted(h)
+    h.check(counted == n * len(conns), 'round %d: fedproxyctl stats counts %d handshake '
+            'timeouts, want %d' % (n, counted, n * len(conns)))
     after = connections_gauge(h)
     h.check(after == gauge, 'round %d: fedproxy_connections %d after the round, %d before'
             % (n, after, gauge))
     h.good('after round %d' % n)
+
+
+def timeouts_counted(h):
+    """The "failed: handshake timeout N" count of `fedproxyctl stats`
+    ("tls handshakes:" section), 0 when absent."""
+    inside = False
+    for line in h.stats().splitlines():
+        if not line.startswith(' '):
+            inside = line == 'tls handshakes:'
+        elif inside and line.startswith('  failed: handshake timeout '):
+            return int(line.rsplit(' ', 1)[1])
+    return 0
 
 
 def main(h):
