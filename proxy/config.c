@@ -480,9 +480,7 @@ static const char *open_entry(struct parse_state *ps, int kind, const char *arg)
 
 	if (kind == SEC_NODE) {
 		/* The name travels in our Record-Route token: keep it a token. */
-		if (strlen(arg) > RR_NODE_MAX ||
-		    strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
-			    strlen(arg))
+		if (!rr_node_name_valid(arg))
 			return "node names are letters, digits, '-' and '_' (at most 64)";
 		if (config_node_by_name(c, arg))
 			return "a [node] section of this name already exists";

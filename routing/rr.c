@@ -111,12 +111,12 @@ static int mac_hex(struct rr_key *key, const char *text, size_t len, char out[MA
 	return 0;
 }
 
-static int valid_node(const char *s)
+bool rr_node_name_valid(const char *s)
 {
 	size_t n = strlen(s);
 
 	if (n == 0 || n > RR_NODE_MAX)
-		return 0;
+		return false;
 	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
 
@@ -130,7 +130,7 @@ int rr_token_encode(struct rr_key *key, const struct rr_token *t, char *out,
 	char *p = out;
 	int r;
 
-	if ((t->side != 'e' && t->side != 'i') || (t->node[0] && !valid_node(t->node)))
+	if ((t->side != 'e' && t->side != 'i') || (t->node[0] && !rr_node_name_valid(t->node)))
 		return -EINVAL;
 	/* The token and its NUL. */
 	if (outlen < 1 + 1 + nodelen + 1 + FLOW_HEX + 1 + MAC_HEX + 1)
@@ -177,7 +177,7 @@ int rr_token_decode(struct rr_key *key, const char *value, struct rr_token *t)
 	t->node[nodelen] = '\0';
 	if (!strcmp(t->node, "-"))
 		t->node[0] = '\0';
-	else if (!valid_node(t->node))
+	else if (!rr_node_name_valid(t->node))
 		return -EBADMSG;
 	return 0;
 }

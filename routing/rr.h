@@ -15,6 +15,7 @@
 #ifndef FEDPROXY_RR_H
 #define FEDPROXY_RR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,10 @@
 #define RR_NODE_MAX 64
 /* Longest token: side, node, flow and mac with their dots (no NUL). */
 #define RR_TOKEN_MAX (1 + 1 + RR_NODE_MAX + 1 + 16 + 1 + 16)
+
+/* A node name the token can carry: 1 to RR_NODE_MAX letters, digits, '-'
+ * and '_' (config.c holds [node NAME] sections to it). */
+bool rr_node_name_valid(const char *s);
 
 struct rr_token {
 	char side;                  /* 'e' external, 'i' internal */
