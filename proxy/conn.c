@@ -965,7 +965,7 @@ void conn_recheck_peers(struct config *cfg)
 {
 	struct tls_recheck *r = tls_recheck_begin();
 	uint64_t *doomed = NULL;
-	size_t n_doomed = 0;
+	size_t n_doomed = 0, cap = 0;
 	struct conn *c;
 
 	/* Decide first, close after: closing runs watchers that may close
@@ -982,12 +982,19 @@ void conn_recheck_peers(struct config *cfg)
 		why = tls_recheck_peer(r, creds_in(cfg, c), chain, n);
 		if (!why)
 			continue;
+		if (n_doomed == cap) {
+			/* Doubling: a CA dropped from the bundle dooms them all. */
+			cap = cap ? 2 * cap : 16;
+			more = realloc(doomed, cap * sizeof(*doomed));
+			if (!more) {
+				log_error("recheck of peer certificates: out of memory; the "
+					  "connections not yet checked stay open");
+				break;
+			}
+			doomed = more;
+		}
 		log_warn("conn %llu: %s: %s under the new configuration: closing",
 			 (unsigned long long)c->id, c->peer, why);
-		more = realloc(doomed, (n_doomed + 1) * sizeof(*doomed));
-		if (!more)
-			break;
-		doomed = more;
 		doomed[n_doomed++] = c->id;
 	}
 	tls_recheck_end(r);

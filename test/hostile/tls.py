@@ -44,6 +44,7 @@ import peer  # noqa: E402
 from harness import ATTACKER  # noqa: E402
 
 RSS_LIMIT_KB = 3072
+HELD_REVOKED = 20  # connections of the revoked leaf open across the reload
 REASONS = {
     'no certificate': 'peer sent no certificate',
     'untrusted CA': 'peer certificate from an untrusted CA',
@@ -255,11 +256,13 @@ def main(h):
         h.result('wrong name: %s, Warning: %s' % (got.start, warning))
 
     with h.case('revoked by the reloaded CRL'):
-        # Both open before the reload: the revoked leaf's connection must be
-        # closed by it, the partner's must carry on.
-        held = h.partner(source=ATTACKER, cert='revoked')
+        # All open before the reload: the revoked leaf's connections (more
+        # than the proxy's first batch of 16 to close) must be closed by it,
+        # the partner's must carry on.
+        held_all = [h.partner(source=ATTACKER, cert='revoked') for _ in range(HELD_REVOKED)]
+        held = held_all[0]
         kept = h.partner()
-        mx.ok_handshakes += 2
+        mx.ok_handshakes += HELD_REVOKED + 1
         # Accepted before the reload, its handshake only after it.
         early = peer.Peer(h.ext_port, tls=False, source=ATTACKER)
         make_crl(h, 2, 'revoked')
@@ -267,8 +270,27 @@ def main(h):
         rc, out = h.ctl('reload')
         h.check(rc == 0, 'fedproxyctl reload exited %d: %s' % (rc, out))
         h.wait_log(r'reload done: ', 5, mark)
-        h.wait_log(r'conn \d+: 127\.0\.0\.1:%d: peer certificate revoked under the new '
-                   r'configuration: closing$' % held.local[1], 3, mark)
+        # First, within the handshake timeout (3 s) of its accept.
+        with early:
+            try:
+                early.sock = mx.context('revoked').wrap_socket(
+                    early.raw, server_hostname=peer.PROXY_FQDN)
+                early.send(peer.message('revoked-early'))
+                msgs, closed, _ = early.read_until_closed(5)
+            except (ssl.SSLError, OSError) as e:
+                msgs, closed = [], 'handshake failed on the client side: %s' % e
+        h.check(not msgs and closed, 'a handshake begun before the reload with the revoked '
+                'leaf: got %s, closed %s; want it refused' % ([m.start for m in msgs], closed))
+        h.wait_log(r'from 127\.0\.0\.1:%d tls failed: TLS handshake failed: %s$' %
+                   (early.local[1], REASONS['revoked (CRL)']), 3, mark)
+        for p in held_all:
+            h.wait_log(r'conn \d+: 127\.0\.0\.1:%d: peer certificate revoked under the new '
+                       r'configuration: closing$' % p.local[1], 3, mark)
+        for p in held_all[1:]:
+            with p:
+                _, closed, _ = p.read_until_closed(3)
+            h.check(closed, 'a revoked leaf\'s connection from before the reload still open '
+                    '3 s after it')
         with held:
             try:
                 held.send(peer.message('revoked-held'))
@@ -283,18 +305,6 @@ def main(h):
         h.check(got.status == 200, 'the partner\'s connection from before the reload: got %r, '
                 'want 200' % got.start)
         h.expect_at_node('kept-after-reload')
-        with early:
-            try:
-                early.sock = mx.context('revoked').wrap_socket(
-                    early.raw, server_hostname=peer.PROXY_FQDN)
-                early.send(peer.message('revoked-early'))
-                msgs, closed, _ = early.read_until_closed(5)
-            except (ssl.SSLError, OSError) as e:
-                msgs, closed = [], 'handshake failed on the client side: %s' % e
-        h.check(not msgs and closed, 'a handshake begun before the reload with the revoked '
-                'leaf: got %s, closed %s; want it refused' % ([m.start for m in msgs], closed))
-        h.wait_log(r'from 127\.0\.0\.1:%d tls failed: TLS handshake failed: %s$' %
-                   (early.local[1], REASONS['revoked (CRL)']), 3, mark)
         mx.refused('revoked (CRL)', mx.context('revoked'), REASONS['revoked (CRL)'])
         h.result('a connection of the revoked leaf opened before the reload: closed by it; the '
                  'partner\'s: 200 after it')
