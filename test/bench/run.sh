@@ -222,6 +222,8 @@ measure() {
 	stop_bg node
 	uas_start "$scen"
 	uac_run "$proxy" "$scen" 100 100 15
+	[ "$RUN_OK" = 100 ] ||
+		say "$scen rep $rep: warm-up through $proxy: $RUN_OK of 100 calls answered (logs in $W)"
 	prate=$((rate / 4 < RT_PROBE_RATE ? rate / 4 : RT_PROBE_RATE))
 	[ "$prate" -ge 10 ] || prate=10
 	bulk=$((rate - prate))
@@ -551,13 +553,14 @@ phase_cost() {
 # timed by bench/presence_bench (fedproxy's code alone: Kamailio does not
 # translate, so there is nothing to alternate with).
 phase_presence() {
-	local dir bytes us
+	local dir bytes us out=$W/presence.out
 	[ -x "$PRESENCE_BENCH" ] || die "no $PRESENCE_BENCH (run make first)"
 	say "presence: translating a 1 KB NOTIFY body each way"
+	"$PRESENCE_BENCH" "$SOURCE_ROOT/etc/presence-map.conf" >"$out" 2>&1 ||
+		die "presence_bench failed: $(tail -1 "$out")"
 	while read -r dir bytes us; do
 		record phase=presence direction="$dir" bytes="$bytes" us_per_translation="$us"
-	done < <("$PRESENCE_BENCH" "$SOURCE_ROOT/etc/presence-map.conf" |
-		awk '/ us per translation / { print $1, $2 + 0, $4 }')
+	done < <(awk '/ us per translation / { print $1, $2 + 0, $4 }' "$out")
 }
 
 # ---- main -----------------------------------------------------------------------------------
